@@ -58,7 +58,7 @@ class TrainConfig:
     weight_decay: float = 0.0
     device: str = "cpu"
     augment: str | None = None  # batch augmentation for image sets: none, crop, flip or crop+flip
-    eval_batch_size: int = 2000
+    eval_batch_size: int = 500  # test-set forward passes; 500 keeps the small CNN in cache (0.30 s vs 0.56 s at 2000, 1 thread)
     threads: int | None = None  # torch CPU threads; results are bit-identical only for the same count (None: torch's default)
 
 

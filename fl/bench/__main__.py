@@ -4,10 +4,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+import torch
 
 from fl.bench import suite as bench_suite
 from fl.bench.runs import measure
 from fl.cli import guarded
+from fl.errors import UserError
 
 
 @click.group()
@@ -18,13 +20,19 @@ def cli() -> None:
 @cli.command()
 @click.option("--clients", "sizes", default="10,100,1000", show_default=True, help="Client counts, comma-separated.")
 @click.option("--rounds", default=3, show_default=True, help="Rounds per run; the first is a warm-up.")
-@click.option("--networks", default="ganache-local,anvil-local", show_default=True, help="Chains, comma-separated.")
+@click.option("--networks", default="ganache-local,anvil-local", show_default=True,
+              help="Chains, comma-separated; 'none' for the chain-off runs only.")
+@click.option("--device", default="cpu", show_default=True, help="Torch device of the floor and the runs (cpu, cuda).")
 @click.option("--out", "out_dir", default="bench", show_default=True, type=click.Path(file_okay=False))
-@click.option("--readme/--no-readme", default=False, help="Also write the table into README.md.")
-def suite(sizes: str, rounds: int, networks: str, out_dir: str, readme: bool) -> None:
+@click.option("--readme/--no-readme", default=False,
+              help="Also write the table into README.md (section bench; bench-gpu for a cuda device).")
+def suite(sizes: str, rounds: int, networks: str, device: str, out_dir: str, readme: bool) -> None:
     """The issue-7 suite: floor, rounds at each client count on each chain and off, memory, start-up."""
     def go():
-        results = bench_suite.run_suite([int(n) for n in sizes.split(",")], rounds, networks.split(","), Path(out_dir))
+        chains = [] if networks == "none" else networks.split(",")
+        if device.startswith("cuda") and not torch.cuda.is_available():
+            raise UserError(f"--device {device}: torch sees no CUDA GPU here; choices: cpu")
+        results = bench_suite.run_suite([int(n) for n in sizes.split(",")], rounds, chains, Path(out_dir), device)
         bench_suite.write(results, Path(out_dir))
         text = bench_suite.table(results)
         print("\n" + text + "\n")
@@ -33,7 +41,7 @@ def suite(sizes: str, rounds: int, networks: str, out_dir: str, readme: bool) ->
         if readme:
             from fl.readme import replace_section
 
-            replace_section("bench", text)
+            replace_section("bench-gpu" if device.startswith("cuda") else "bench", text)
         print(f"written: {out_dir}/results.json, {out_dir}/results.png")
 
     guarded(go)

@@ -17,14 +17,15 @@ TARGET_PEAK_MB = 3 * 1024
 TARGET_STARTUP_S = 15.0
 
 
-def machine() -> str:
+def machine(device: str = "cpu") -> str:
     cpu = "unknown CPU"
     try:
         cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                    if line.startswith("model name"))
     except (OSError, StopIteration):
         pass
-    return (f"{platform.machine()} {cpu}, {torch.get_num_threads()} torch threads, torch {torch.__version__}, "
+    gpu = f"{torch.cuda.get_device_name(device)} (device {device}), " if device.startswith("cuda") else ""
+    return (f"{gpu}{platform.machine()} {cpu}, {torch.get_num_threads()} torch threads, torch {torch.__version__}, "
             f"Python {platform.python_version()}")
 
 
@@ -83,18 +84,21 @@ def plot(results: dict, path: Path) -> None:
     plt.close(fig)
 
 
-def run_suite(sizes: list[int], rounds: int, networks: list[str], out_dir: Path) -> dict:
-    floor = centralized_epochs()
+def run_suite(sizes: list[int], rounds: int, networks: list[str], out_dir: Path, device: str = "cpu") -> dict:
+    """The floor and every (clients, chain) run on `device`; `networks` empty: the chain-off runs only."""
+    floor = centralized_epochs(device=device)
     floor_s = floor[-1]
     runs_dir = out_dir / "runs"
+    extra = ("--device", device)
     rows = []
     for clients in sizes:
-        off = measure(f"off-{clients}", runs_dir, clients, rounds, chain=False)
+        off = measure(f"off-{clients}", runs_dir, clients, rounds, chain=False, extra=extra)
         rows.append(row(off, clients, "off", floor_s, off.summary["final_model"]))
         for network in networks:
-            on = measure(f"{network}-{clients}", runs_dir, clients, rounds, network=network)
+            on = measure(f"{network}-{clients}", runs_dir, clients, rounds, network=network, extra=extra)
             rows.append(row(on, clients, network, floor_s, off.summary["final_model"]))
-    return {"machine": machine(), "floor_epochs_s": floor, "floor_s": floor_s, "rounds": rounds, "rows": rows}
+    return {"machine": machine(device), "device": device, "floor_epochs_s": floor, "floor_s": floor_s,
+            "rounds": rounds, "rows": rows}
 
 
 def verdicts(results: dict) -> list[str]:

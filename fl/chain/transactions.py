@@ -11,6 +11,8 @@ import re
 import time
 from dataclasses import dataclass, field
 
+from eth_utils import event_abi_to_log_topic
+
 RECEIPT_POLL_SECONDS = 0.002
 RECEIPT_TIMEOUT_SECONDS = 300
 SEND_ATTEMPTS = 3
@@ -101,7 +103,8 @@ def send_and_wait(tx: dict, key: str | None = None):
 
     tx = {**tx, "nonce": web3.eth.get_transaction_count(tx["from"], "pending")}
     if key is not None:
-        raw = web3.eth.account.sign_transaction({**tx, "chainId": web3.eth.chain_id}, key).raw_transaction
+        tx.setdefault("chainId", web3.eth.chain_id)
+        raw = web3.eth.account.sign_transaction(tx, key).raw_transaction
     for attempt in range(SEND_ATTEMPTS):
         try:
             tx_hash = web3.eth.send_transaction(tx) if key is None else web3.eth.send_raw_transaction(raw)
@@ -117,6 +120,50 @@ def send_and_wait(tx: dict, key: str | None = None):
                                                  poll_latency=RECEIPT_POLL_SECONDS)
 
 
+class EventDecoder:
+    """One event's log -> its arguments, as web3's `process_log(log).args` gives them (checksummed
+    addresses, bytes for fixed bytes, lists for arrays, the topic hash for an indexed dynamic value)
+    at a fraction of the cost: eth_abi straight on the topics and the data, with no formatter layers.
+    A batch of 1,000 commitments is 1,000 logs a round."""
+
+    def __init__(self, abi: dict):
+        self.name = abi["name"]
+        self.indexed = [(i["name"], _abi_type(i)) for i in abi["inputs"] if i.get("indexed")]
+        self.plain = [(i["name"], _abi_type(i)) for i in abi["inputs"] if not i.get("indexed")]
+
+    def __call__(self, log) -> "AttributeDict":
+        from eth_abi import decode
+        from web3.datastructures import AttributeDict
+
+        args = {}
+        for (name, kind), topic in zip(self.indexed, log["topics"][1:]):
+            args[name] = bytes(topic) if _dynamic(kind) else _normal(kind, decode([kind], bytes(topic))[0])
+        values = decode([kind for _, kind in self.plain], bytes(log["data"]))
+        args.update((name, _normal(kind, value)) for (name, kind), value in zip(self.plain, values))
+        return AttributeDict(args)
+
+
+def _abi_type(entry: dict) -> str:
+    kind = entry["type"]
+    if kind.startswith("tuple"):
+        return "(" + ",".join(_abi_type(c) for c in entry["components"]) + ")" + kind[len("tuple"):]
+    return kind
+
+
+def _dynamic(kind: str) -> bool:
+    return kind in ("string", "bytes") or kind.endswith("]") or kind.startswith("(")
+
+
+def _normal(kind: str, value):
+    from eth_utils import to_checksum_address
+
+    if kind == "address":
+        return to_checksum_address(value)
+    if kind.endswith("]"):
+        return [_normal(kind[:kind.rindex("[")], v) for v in value]
+    return value
+
+
 class Sender:
     """Transactions to one contract from unlocked node accounts or from keys in the KEYRING."""
 
@@ -129,14 +176,16 @@ class Sender:
         development = CONFIG.network_type == "development"
         self.gas_price = 0 if development else None  # None: ask the node each time
         self.gas_limit = int(web3.eth.get_block("latest")["gasLimit"]) if development else None  # None: estimate
-        self._events = [e["name"] for e in abi if e.get("type") == "event"]
+        self.chain_id = web3.eth.chain_id  # given, so that building a transaction asks the node nothing
+        # topic0 -> decoder: each log is decoded once, by the event that emitted it
+        self._events = {event_abi_to_log_topic(e): EventDecoder(e) for e in abi if e.get("type") == "event"}
 
     def send(self, function: str, *args, sender: str, value: int = 0) -> Receipt:
         from web3.exceptions import ContractLogicError, Web3RPCError
 
         call = getattr(self.contract.functions, function)(*args)
         sender = str(sender)
-        tx = {"from": sender, "value": value,
+        tx = {"from": sender, "value": value, "chainId": self.chain_id,
               "gasPrice": self.gas_price if self.gas_price is not None else self.web3.eth.gas_price}
         try:
             tx["gas"] = self.gas_limit or int(call.estimate_gas({"from": sender, "value": value}) * 1.2)
@@ -156,15 +205,14 @@ class Sender:
         return revert_reason(error) if error is not None else "reverted without a reason"
 
     def _decode(self, receipt) -> dict[str, list]:
-        from web3.logs import DISCARD
-
-        if not receipt["logs"]:
-            return {}
-        events = {}
-        for name in self._events:
-            decoded = getattr(self.contract.events, name)().process_receipt(receipt, errors=DISCARD)
-            if decoded:
-                events[name] = Events(entry.args for entry in decoded)
+        """This contract's events in the receipt, by name, in log order (other contracts' logs skipped)."""
+        events: dict[str, Events] = {}
+        for log in receipt["logs"]:
+            if log["address"] != self.contract.address or not log["topics"]:
+                continue
+            decoder = self._events.get(bytes(log["topics"][0]))
+            if decoder is not None:
+                events.setdefault(decoder.name, Events()).append(decoder(log))
         return events
 
 
