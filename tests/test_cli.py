@@ -116,3 +116,26 @@ def test_chain_that_fails_to_start_is_one_clear_line(tmp_path):
     )
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert_one_line_error(result, "error: cannot connect to chain 'broken-chain'")
+
+
+def test_two_runs_started_together_get_a_chain_each(tmp_path):
+    """Picking a free port and launching the chain is one step under a lock: two runs started at the same
+    moment must not both take the configured port and end up sharing (and corrupting) one chain."""
+    code = (
+        "import sys, time\n"
+        "from brownie import web3\n"
+        "from brownie._config import CONFIG\n"
+        "from fl.chain import connected\n"
+        "base = CONFIG.networks['ganache-local']\n"
+        "CONFIG.networks['race-chain'] = {**base, 'id': 'race-chain',\n"
+        "    'cmd_settings': {**base['cmd_settings'], 'port': 18611}}\n"
+        "with connected('race-chain'):\n"
+        "    print(web3.provider.endpoint_uri, flush=True)\n"
+        "    time.sleep(4)\n"
+    )
+    runs = [subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True) for _ in range(2)]
+    outputs = [run.communicate(timeout=120) for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], [err[-300:] for _, err in outputs]
+    endpoints = [next(line for line in out.splitlines() if line.startswith('http')).split()[0] for out, _ in outputs]
+    assert len(set(endpoints)) == 2 and any(e.endswith(":18611") for e in endpoints)

@@ -5,7 +5,7 @@ import os
 import socket
 import warnings
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +36,21 @@ def _ensure_tools_on_path() -> None:
 def _port_is_free(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         return sock.connect_ex(("127.0.0.1", port)) != 0
+
+
+@contextmanager
+def _launch_lock() -> Iterator[None]:
+    """One chain launch at a time on this machine, from picking its port until it answers: two runs
+    started together would otherwise both find the port free and share one chain."""
+    import fcntl
+    import tempfile
+
+    with open(Path(tempfile.gettempdir()) / "onchainfl-chain-launch.lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _free_port() -> int:
@@ -125,25 +140,26 @@ def connected(network_id: str | None = None, *, db_path: Path | None = None) -> 
     settings = networks[target]
     saved = (settings.get("cmd"), dict(settings.get("cmd_settings") or {}))
     kept_db = None
-    if "cmd" in settings:
-        _ensure_tools_on_path()
-        port = int(settings.get("cmd_settings", {}).get("port", 8545))
-        if not _port_is_free(port):
-            settings["cmd_settings"]["port"] = _free_port()
-        extra = _persist_args(settings["cmd"], db_path) if db_path is not None else ""
-        if extra:
-            settings["cmd"] = f"{settings['cmd']} {extra}"
-            kept_db = str(db_path)
-    try:
-        network.connect(target)
-    except FileNotFoundError as exc:
-        raise UserError(f"cannot start chain {target!r}: {exc.filename or exc} not found; run `make setup` "
-                        "(it installs ganache and anvil with npm)") from None
-    except Exception as exc:
-        raise UserError(f"cannot connect to chain {target!r} ({type(exc).__name__}: {str(exc).strip()})") from None
-    finally:
-        if saved[0] is not None:
-            settings["cmd"], settings["cmd_settings"] = saved
+    with _launch_lock() if "cmd" in settings else nullcontext():
+        if "cmd" in settings:
+            _ensure_tools_on_path()
+            port = int(settings.get("cmd_settings", {}).get("port", 8545))
+            if not _port_is_free(port):
+                settings["cmd_settings"]["port"] = _free_port()
+            extra = _persist_args(settings["cmd"], db_path) if db_path is not None else ""
+            if extra:
+                settings["cmd"] = f"{settings['cmd']} {extra}"
+                kept_db = str(db_path)
+        try:
+            network.connect(target)
+        except FileNotFoundError as exc:
+            raise UserError(f"cannot start chain {target!r}: {exc.filename or exc} not found; run `make setup` "
+                            "(it installs ganache and anvil with npm)") from None
+        except Exception as exc:
+            raise UserError(f"cannot connect to chain {target!r} ({type(exc).__name__}: {str(exc).strip()})") from None
+        finally:
+            if saved[0] is not None:
+                settings["cmd"], settings["cmd_settings"] = saved
     CONFIG.argv["silent"] = True
     rpc = Rpc()
     pid = rpc.process.pid if rpc.is_child() else None
