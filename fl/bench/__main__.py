@@ -52,7 +52,8 @@ def suite(sizes: str, rounds: int, networks: str, device: str, out_dir: str, rea
 @click.option("--rounds", default=3, show_default=True, help="Rounds per run; the first is a warm-up.")
 @click.option("--network", default="ganache-local", show_default=True)
 @click.option("--out", default="bench/chain.json", show_default=True)
-@click.option("--readme/--no-readme", default=False, help="Also write the table into README.md.")
+@click.option("--readme/--no-readme", default=False,
+              help="Also write the table into README.md (section chain-bench, or chain-bench-<network>).")
 def chain(sizes: str, rounds: int, network: str, out: str, readme: bool) -> None:
     """Chain cost per round (issue 4): chain seconds, gas, and round time with / without the chain."""
     import json
@@ -82,7 +83,7 @@ def chain(sizes: str, rounds: int, network: str, out: str, readme: bool) -> None
         if readme:
             from fl.readme import replace_section
 
-            replace_section("chain-bench", text)
+            replace_section("chain-bench" if network == "ganache-local" else f"chain-bench-{network}", text)
         print(f"\nwritten: {out}")
 
     guarded(go)

@@ -3,6 +3,7 @@ summarize its rounds."""
 from __future__ import annotations
 
 import json
+import shutil
 import statistics
 import subprocess
 import sys
@@ -35,6 +36,7 @@ def measure(name: str, runs_dir: Path, clients: int, rounds: int, *, chain: bool
             "--runs-dir", str(runs_dir), "--name", name, "--no-progress", "--set", f"chain.enabled={str(chain).lower()}",
             *(["--network", network] if network else []), *extra]
     print(f"bench: {name} ...", flush=True)
+    shutil.rmtree(runs_dir / name, ignore_errors=True)  # else the run goes to <name>-2 and a stale summary is read
     result = subprocess.run(args, cwd=ROOT, capture_output=True, text=True)
     if result.returncode != 0:
         raise UserError(f"benchmark run {name} failed (exit {result.returncode}): {result.stderr.strip()[-400:]}")
