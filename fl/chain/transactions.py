@@ -11,7 +11,8 @@ import re
 import time
 from dataclasses import dataclass, field
 
-from eth_utils import event_abi_to_log_topic
+from eth_abi import decode as abi_decode
+from eth_utils import event_abi_to_log_topic, to_checksum_address
 
 RECEIPT_POLL_SECONDS = 0.002
 RECEIPT_TIMEOUT_SECONDS = 300
@@ -132,13 +133,12 @@ class EventDecoder:
         self.plain = [(i["name"], _abi_type(i)) for i in abi["inputs"] if not i.get("indexed")]
 
     def __call__(self, log) -> "AttributeDict":
-        from eth_abi import decode
         from web3.datastructures import AttributeDict
 
         args = {}
         for (name, kind), topic in zip(self.indexed, log["topics"][1:]):
-            args[name] = bytes(topic) if _dynamic(kind) else _normal(kind, decode([kind], bytes(topic))[0])
-        values = decode([kind for _, kind in self.plain], bytes(log["data"]))
+            args[name] = bytes(topic) if _dynamic(kind) else _normal(kind, abi_decode([kind], bytes(topic))[0])
+        values = abi_decode([kind for _, kind in self.plain], bytes(log["data"]))
         args.update((name, _normal(kind, value)) for (name, kind), value in zip(self.plain, values))
         return AttributeDict(args)
 
@@ -155,8 +155,6 @@ def _dynamic(kind: str) -> bool:
 
 
 def _normal(kind: str, value):
-    from eth_utils import to_checksum_address
-
     if kind == "address":
         return to_checksum_address(value)
     if kind.endswith("]"):

@@ -5,7 +5,8 @@ Datasets", AAAI 2019. With a fraction p of attackers the mean update turns again
 one once scale > (1 - p) / p (4 at p = 0.2); the default 10 does so with room to spare."""
 from __future__ import annotations
 
-from fl.robust.attacks.base import Attack, model_delta, with_delta
+from fl.robust.attacks.base import Attack
+from fl.robust.attacks.scaling import boosted
 
 
 class SignFlip(Attack):
@@ -16,6 +17,4 @@ class SignFlip(Attack):
         self._number("scale", 0.0, open_low=True)
 
     def tamper(self, update, ctx):
-        scale = float(self.params["scale"])
-        delta = {name: -scale * change for name, change in model_delta(update, ctx.global_state).items()}
-        return with_delta(update, ctx.global_state, delta)
+        return boosted(update, ctx.global_state, -float(self.params["scale"]))  # the boost, reversed
