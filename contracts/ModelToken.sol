@@ -7,10 +7,24 @@ import {IModelToken} from "../interfaces/IModelToken.sol";
 import {IWatermarkRegistry} from "../interfaces/IWatermarkRegistry.sol";
 
 /// @title ModelToken — tokenized federated models ("Tokenized Model", Li, Lai, Liao, Chen, Zheng, 2023)
-/// @notice One ERC-721 per finalized global model. Nothing in a token is taken on the minter's
-/// word: the model hash is the one the task finalized, the contributors and their weights are
-/// the task's participants and finalize-time weights (checked against the recorded weights
-/// hashes), and the watermark commitments come from the registry the token contract trusts.
+/// @notice One ERC-721 per finalized round of a task, minted by that task's aggregator. Nothing in
+/// a token is taken on the minter's word: the model hash is the one the task finalized, the
+/// contributors and their weights are the task's participants and finalize-time weights (checked
+/// against the recorded weights hashes), and the watermark commitments come from the registry the
+/// token contract trusts.
+///
+/// A token proves that the task at its `task` address finalized its model hash with those
+/// contributors. It does not prove that the task is the first or the only one to produce that
+/// model: anyone may run a task of their own that finalizes the same hash, and gets a token of its
+/// own, naming its own task and contributors, without affecting anyone else's. Tokens are
+/// therefore keyed by (task, round), not by model hash, so nobody can claim a model hash first
+/// and block its genuine mint. A buyer checks which task a token names (its address, its code, its
+/// config hash), not merely the model hash.
+/// @dev Every call to the task and the registry is to a view function (a STATICCALL: it cannot
+/// change any state), and they all happen before the token's state is written; the only call
+/// that may run foreign code with state access is `_safeMint`'s `onERC721Received`, made last,
+/// when the round's token is already recorded (a re-entrant mint of the same round reverts
+/// `AlreadyMinted`).
 contract ModelToken is ERC721, IModelToken {
     /// @notice The highest royalty a token may carry: half of a resale price.
     uint256 public constant MAX_ROYALTY_BPS = 5000;
@@ -36,7 +50,7 @@ contract ModelToken is ERC721, IModelToken {
 
     mapping(uint256 => Model) private _models;
     mapping(uint256 => Contributor[]) private _contributors;
-    mapping(bytes32 => uint256) private _tokenOfModel;
+    mapping(address => mapping(uint256 => uint256)) private _tokenOf;
 
     constructor(IWatermarkRegistry watermarkRegistry) ERC721("OnChainFL Model", "FLM") {
         registry = watermarkRegistry;
@@ -47,21 +61,19 @@ contract ModelToken is ERC721, IModelToken {
         external
         returns (uint256 tokenId)
     {
-        FLTask fl = FLTask(task);
-        if (msg.sender != fl.aggregator()) revert NotTaskAggregator(task, msg.sender);
-        if (royaltyBps > MAX_ROYALTY_BPS) revert RoyaltyTooHigh(royaltyBps, MAX_ROYALTY_BPS);
-        (FLTask.RoundState state,, bytes32 modelHash,,,) = fl.roundInfo(round);
-        if (state != FLTask.RoundState.Finalized) revert RoundNotFinalized(task, round);
-        if (_tokenOfModel[modelHash] != 0) revert AlreadyMinted(modelHash, _tokenOfModel[modelHash]);
-        if (weights.length != round) revert LengthMismatch(round, weights.length);
+        (bytes32 modelHash, Contributor[] memory contributors, uint256 total) =
+            _checkedMint(task, round, weights, royaltyBps);
 
         tokenId = ++totalMinted;
-        (uint256 count, uint256 total) = _recordContributors(tokenId, fl, _summedWeights(fl, weights));
-        if (total == 0) revert NoContributors(task, round);
+        _tokenOf[task][round] = tokenId;
         _models[tokenId] = Model(task, uint64(round), uint16(royaltyBps), modelHash, total);
-        _tokenOfModel[modelHash] = tokenId;
-        emit ModelMinted(tokenId, task, round, modelHash, count, total, royaltyBps);
-        _safeMint(msg.sender, tokenId);
+        Contributor[] storage stored = _contributors[tokenId];
+        for (uint256 i = 0; i < contributors.length; ++i) {
+            stored.push(contributors[i]);
+        }
+        emit ModelMinted(tokenId, task, round, modelHash, contributors.length, total, royaltyBps);
+
+        _safeMint(msg.sender, tokenId); // the one interaction: onERC721Received of a contract aggregator
     }
 
     /// @inheritdoc IModelToken
@@ -92,14 +104,37 @@ contract ModelToken is ERC721, IModelToken {
     }
 
     /// @inheritdoc IModelToken
-    function tokenOfModel(bytes32 modelHash) external view returns (uint256) {
-        uint256 tokenId = _tokenOfModel[modelHash];
-        if (tokenId == 0) revert UnknownModel(modelHash);
+    function tokenOf(address task, uint256 round) external view returns (uint256) {
+        uint256 tokenId = _tokenOf[task][round];
+        if (tokenId == 0) revert NoToken(task, round);
         return tokenId;
     }
 
+    /// @dev Every check of `mint`, reading the task and the registry only; returns the round's
+    /// model hash, its contributors and their total weight.
+    function _checkedMint(address task, uint256 round, uint256[][] calldata weights, uint256 royaltyBps)
+        private
+        view
+        returns (bytes32 modelHash, Contributor[] memory contributors, uint256 total)
+    {
+        FLTask fl = FLTask(task);
+        if (msg.sender != fl.aggregator()) revert NotTaskAggregator(task, msg.sender);
+        if (royaltyBps > MAX_ROYALTY_BPS) revert RoyaltyTooHigh(royaltyBps, MAX_ROYALTY_BPS);
+        uint256 existing = _tokenOf[task][round];
+        if (existing != 0) revert AlreadyMinted(task, round, existing);
+        FLTask.RoundState state;
+        bytes32 startModelHash;
+        (state, startModelHash, modelHash,,,) = fl.roundInfo(round);
+        if (state != FLTask.RoundState.Finalized) revert RoundNotFinalized(task, round);
+        if (modelHash == startModelHash) revert ModelUnchanged(task, round, modelHash);
+        if (weights.length != round) revert LengthMismatch(round, weights.length);
+        (contributors, total) = _contributorsOf(fl, _summedWeights(fl, weights));
+        if (total == 0) revert NoContributors(task, round);
+    }
+
     /// @dev Each client's weight summed over rounds 1..weights.length, indexed by client id;
-    /// reverts unless every round's weights are the ones the task recorded at finalize.
+    /// reverts unless every round's weights are the ones the task recorded at finalize (a round
+    /// that was not finalized has no recorded weights hash, so it never matches).
     function _summedWeights(FLTask fl, uint256[][] calldata weights) private view returns (uint256[] memory sums) {
         sums = new uint256[](fl.clientCount() + 1);
         for (uint256 r = 0; r < weights.length; ++r) {
@@ -117,20 +152,25 @@ contract ModelToken is ERC721, IModelToken {
         }
     }
 
-    /// @dev Store token `tokenId`'s contributors: the clients with a positive summed weight, with
-    /// their watermark commitments.
-    function _recordContributors(uint256 tokenId, FLTask fl, uint256[] memory perClient)
+    /// @dev The clients with a positive summed weight (ascending client id), with their watermark
+    /// commitments, and the total weight.
+    function _contributorsOf(FLTask fl, uint256[] memory perClient)
         private
-        returns (uint256 count, uint256 total)
+        view
+        returns (Contributor[] memory contributors, uint256 total)
     {
-        Contributor[] storage contributors = _contributors[tokenId];
+        uint256 count = 0;
+        for (uint256 id = 1; id < perClient.length; ++id) {
+            if (perClient[id] != 0) ++count;
+        }
+        contributors = new Contributor[](count);
+        uint256 k = 0;
         for (uint256 id = 1; id < perClient.length; ++id) {
             if (perClient[id] == 0) continue;
             address account = fl.clientAt(id);
-            contributors.push(Contributor(account, perClient[id], registry.commitmentOf(address(fl), account)));
+            contributors[k++] = Contributor(account, perClient[id], registry.commitmentOf(address(fl), account));
             total += perClient[id];
         }
-        count = contributors.length;
     }
 
     function _lowestBit(uint256 x) private pure returns (uint256 i) {
