@@ -1,6 +1,12 @@
 """Tokenized models: minting a run's final model as an ERC-721, checking a model file against a
 token's watermark owners, and trading the token ("Tokenized Model", Li, Lai, Liao, Chen, Zheng, 2023).
 
+A token is the token of one round of one task (`tokenOf(task, round)`): it proves that task
+finalized that model hash with those contributors, not that the task was the first or only one to
+produce it (see contracts/ModelToken.sol). `verify-ownership` therefore prints the token's task,
+notes when that is not the run's task, and lists any other tokens of the same ModelToken that name
+the same model hash (each with its task and round).
+
 A run's ownership contracts are recorded in `ownership.json` of its run folder; every step here
 works on the run's own chain (relaunched from the run folder when it kept its state, like `verify`).
 """
@@ -61,6 +67,22 @@ def latest_run(runs_dir: Path = Path("runs")) -> Path:
 
 
 # --- minting ----------------------------------------------------------------------------------------
+def model_round(task) -> int:
+    """The round that produced the task's latest global model: the last finalized round, or the
+    round before it for as long as a round finalized the model it started from (a round without
+    participants keeps its start model, and the token contract mints no token for such a round:
+    the model is the earlier round's). 0 if no finalized round changed the model."""
+    round_ = task.current_round()
+    if round_ and task.round_record(round_).state != FINALIZED:
+        round_ -= 1
+    while round_ >= 1:
+        record = task.round_record(round_)
+        if record.final_model != record.start_model:
+            break
+        round_ -= 1
+    return round_
+
+
 def tokenize(run: Path, royalty_bps: int = DEFAULT_ROYALTY_BPS, print_line=print) -> dict:
     """Deploy the run's ModelToken and marketplace and mint its last finalized model; writes ownership.json."""
     from fl.chain import TaskChain
@@ -77,11 +99,13 @@ def tokenize(run: Path, royalty_bps: int = DEFAULT_ROYALTY_BPS, print_line=print
             RegistryChain.deploy(task.aggregator).address
         ownership = Ownership.deploy(registry, task.aggregator)
         deploy_gas = ownership.stats.gas
-        last = task.current_round()
-        round_ = last if last and task.round_record(last).state == FINALIZED else last - 1
+        round_ = model_round(task)
         if round_ < 1:
-            raise UserError(f"run {run} has no finalized round to tokenize")
+            raise UserError(f"run {run} has no finalized round that produced a model to tokenize")
         token_id = ownership.mint(task, round_, royalty_bps)
+        if ownership.token_of(task.address, round_) != token_id:
+            raise UserError(f"the ModelToken at {ownership.token.address} does not list token {token_id} "
+                            f"as round {round_} of task {task.address}")
         record = ownership.record(token_id)
         result = {"registry": registry, "token": ownership.token.address, "market": ownership.market.address,
                   "token_id": token_id, "round": round_, "model_hash": record.model_hash, "royalty_bps": royalty_bps,
@@ -173,10 +197,11 @@ def verify_ownership(model_file: str | Path, token_id: int, run: str | Path | No
     gamma = scale_vector(tensors).float()
     run = Path(run) if run is not None else latest_run()
     deployed = read_ownership(run)
-    with run_chain(run):
+    with run_chain(run) as info:
         ownership = Ownership.attach(deployed["token"], deployed["market"])
         registry = RegistryChain.attach(deployed["registry"])
         record = ownership.record(token_id)
+        others = [t for t in ownership.tokens_of_model(record.model_hash) if t[0] != token_id]
         report = OwnershipReport(token_id, record.model_hash, file_hash)
         commitments = [commitment(wanted)] if wanted else [c.watermark for c in record.contributors if c.watermarked]
         label = f"watermark key 0x{wanted.hex()}" if wanted else None
@@ -189,6 +214,12 @@ def verify_ownership(model_file: str | Path, token_id: int, run: str | Path | No
     print_line(f"token {token_id}: model {record.model_hash}, round {record.round} of task {record.task}, "
                f"{len(record.contributors)} contributors")
     print_line(f"model file {model_file}: {file_hash} ({same})")
+    if record.task.lower() != str(info["contract"]).lower():
+        print_line(f"note: token {token_id} names task {record.task}, not this run's task {info['contract']}")
+    if others:
+        listed = ", ".join(f"token {t} (round {r} of task {task})" for t, task, r in others)
+        print_line(f"note: other tokens name the same model hash: {listed}; a token proves only that its own "
+                   "task finalized the model, so check which task you trust")
     if wanted and all(c.watermark != report.checks[0].commitment for c in record.contributors):
         print_line(f"note: key {report.checks[0].commitment[:10]}… is registered but belongs to none of the token's owners")
     if not report.checks:

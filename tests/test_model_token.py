@@ -194,3 +194,52 @@ def test_a_squatter_cannot_mint_a_round_its_task_has_not_finalized(FLTask, model
     squat.openRound(1, MODEL_0, [0b10], {"from": attacker})
     with brownie.reverts(f"RoundNotFinalized: {squat.address.lower()}, 1"):
         model_token.mint(squat, 1, [[1]], 0, {"from": attacker})
+
+
+# --- the same lookups from Python (fl.chain.ownership) ---------------------------------------------
+
+def test_python_finds_a_token_by_its_task_and_round(model_token, squatted, finalized, aggregator):
+    from fl.chain.ownership import Ownership
+
+    model_token.mint(finalized, 2, WEIGHTS, 1000, {"from": aggregator})
+    ownership = Ownership(model_token, None)
+    assert (ownership.token_of(finalized.address, 2), ownership.token_of(squatted.address, 1)) == (2, 1)
+
+
+def test_python_refuses_a_round_without_a_token(model_token, finalized):
+    from fl.chain.ownership import Ownership
+    from fl.errors import UserError
+
+    with pytest.raises(UserError, match=f"round 1 of task {finalized.address} has no token in the ModelToken at "
+                                        f"{model_token.address}"):
+        Ownership(model_token, None).token_of(finalized.address, 1)
+
+
+def test_python_lists_every_token_naming_a_model_hash(model_token, squatted, finalized, aggregator):
+    from fl.chain.ownership import Ownership
+
+    model_token.mint(finalized, 2, WEIGHTS, 1000, {"from": aggregator})
+    model_token.mint(finalized, 1, WEIGHTS[:1], 0, {"from": aggregator})
+    ownership = Ownership(model_token, None)
+    assert ownership.tokens_of_model(MODEL_2) == [(1, squatted.address, 1), (2, finalized.address, 2)]
+    assert ownership.tokens_of_model(MODEL_1) == [(3, finalized.address, 1)]
+    assert ownership.tokens_of_model("0x" + "99" * 32) == []
+
+
+# --- what a token does not check: the task's code --------------------------------------------------
+
+def test_a_contract_that_only_answers_the_task_views_mints_a_token_naming_anyone(TaskImpersonator, model_token,
+                                                                                 attacker, clients):
+    """Documented limitation: the token trusts the task contract; a buyer checks the task's code."""
+    fake = TaskImpersonator.deploy(MODEL_2, clients[:2], [3, 4], {"from": attacker})
+    fake.mintIn(model_token, False, {"from": attacker})
+    assert model(model_token, 1) == (fake.address, 1, MODEL_2, 7, 0)
+    assert contributors(model_token, 1) == ([clients[0].address, clients[1].address], [3, 4])
+
+
+def test_a_contract_aggregator_cannot_mint_a_round_twice_by_reentering(TaskImpersonator, model_token, attacker,
+                                                                        clients):
+    fake = TaskImpersonator.deploy(MODEL_2, clients[:2], [3, 4], {"from": attacker})
+    with brownie.reverts(f"AlreadyMinted: {fake.address.lower()}, 1, 1"):
+        fake.mintIn(model_token, True, {"from": attacker})
+    assert model_token.totalMinted() == 0

@@ -16,7 +16,10 @@ from fl.experiment import client_keys, run_experiment
 from fl.ownership import tokenize, verify_ownership
 from fl.trade import to_wei, trade
 
+from conftest import MODEL_0, RULE, UPDATE
+
 ROOT = Path(__file__).resolve().parent.parent
+SQUAT_CONFIG_HASH = "0x" + "5a" * 32
 
 
 def tiny(runs_dir, algorithm, **extra):
@@ -52,6 +55,27 @@ def deployed(run):
     return json.loads((run / "ownership.json").read_text())
 
 
+def deploy_task(FLTask, deployer):
+    """A second FLTask, deployed by `deployer` (its aggregator)."""
+    return FLTask.deploy(SQUAT_CONFIG_HASH, {"from": deployer})
+
+
+@pytest.fixture
+def squatted(runs, FLTask, accounts):
+    """Someone else's task (accounts[7] its aggregator and only client) finalizes the run's final model
+    hash and mints it in the run's ModelToken: token 2. Reverted after the test."""
+    fedipr, _ = runs
+    squatter = accounts[7]
+    squat = deploy_task(FLTask, squatter)
+    squat.register({"from": squatter})
+    squat.openRound(1, MODEL_0, [0b10], {"from": squatter})
+    squat.commitUpdate(1, UPDATE, {"from": squatter})
+    squat.finalizeRound(1, deployed(fedipr)["model_hash"], [0b10], [1], RULE, {"from": squatter})
+    token = Ownership.attach(deployed(fedipr)["token"], deployed(fedipr)["market"]).token
+    token.mint(squat, 1, [[1]], 0, {"from": squatter})
+    return squat
+
+
 def test_the_token_records_the_final_model_its_contributors_and_its_watermark_owners(runs):
     fedipr, _ = runs
     info = json.loads((fedipr / "chain.json").read_text())
@@ -63,6 +87,32 @@ def test_the_token_records_the_final_model_its_contributors_and_its_watermark_ow
     assert [c.watermark for c in record.contributors[:2]] == [info["algorithm"]["watermark_owners"][c]
                                                               for c in ("1", "2")]
     assert not record.contributors[2].watermarked
+
+
+def test_the_token_is_the_token_of_the_task_round_it_was_minted_for(runs):
+    fedipr, _ = runs
+    task = json.loads((fedipr / "chain.json").read_text())["contract"]
+    ownership = Ownership.attach(deployed(fedipr)["token"], deployed(fedipr)["market"])
+    assert deployed(fedipr)["round"] == 2 and ownership.token_of(task, 2) == 1
+    assert ownership.tokens_of_model(deployed(fedipr)["model_hash"]) == [(1, task, 2)]
+
+
+def test_verify_ownership_names_the_other_tokens_of_the_same_model(runs, squatted):
+    fedipr, _ = runs
+    report, lines = check(final_model(fedipr), fedipr)
+    assert report.owned
+    assert lines[2].startswith(f"note: other tokens name the same model hash: token 2 (round 1 of task "
+                               f"{squatted.address}); a token proves only that its own task finalized the model")
+
+
+def test_a_squatters_token_of_the_same_model_names_no_owner_of_it(runs, squatted):
+    fedipr, _ = runs
+    info = json.loads((fedipr / "chain.json").read_text())
+    lines = []
+    report = verify_ownership(final_model(fedipr), 2, fedipr, print_line=lines.append)
+    assert not report.owned and report.checks == []
+    assert f"note: token 2 names task {squatted.address}, not this run's task {info['contract']}" in lines
+    assert "the token has no watermark owners: nothing to check" in lines
 
 
 def test_the_weights_minted_are_those_recorded_at_finalize(runs):
@@ -204,3 +254,34 @@ def test_a_royalty_above_half_is_refused(runs):
     _, fedavg = runs
     with pytest.raises(UserError, match="royalty must be 0 to 5000 basis points, got 5001"):
         tokenize(fedavg, 5001, print_line=lambda _: None)
+
+
+# --- which round is tokenized --------------------------------------------------------------------------
+
+class _Rounds:
+    """A stand-in task: rounds as (state, start model, final model)."""
+
+    def __init__(self, *rounds):
+        self.rounds = rounds
+
+    def current_round(self):
+        return len(self.rounds)
+
+    def round_record(self, round_):
+        from types import SimpleNamespace
+
+        state, start, final = self.rounds[round_ - 1]
+        return SimpleNamespace(state=state, start_model=start, final_model=final)
+
+
+@pytest.mark.parametrize("rounds,expected", [
+    ([(2, "a", "b"), (2, "b", "c")], 2),
+    ([(2, "a", "b"), (2, "b", "c"), (1, "c", "0")], 2),  # the last round is still open
+    ([(2, "a", "b"), (2, "b", "b"), (2, "b", "b")], 1),  # rounds that kept their start model have no token
+    ([(2, "a", "a")], 0),
+    ([], 0),
+])
+def test_the_round_tokenized_is_the_one_that_produced_the_latest_model(rounds, expected):
+    from fl.ownership import model_round
+
+    assert model_round(_Rounds(*rounds)) == expected

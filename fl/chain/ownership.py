@@ -1,5 +1,13 @@
 """ModelToken and ModelMarketplace driven from Python: minting a task's model, reading a token,
-trading it."""
+trading it.
+
+A ModelToken holds at most one token per finalized round of a task, minted only by that task's
+aggregator: `tokenOf(task, round)` finds it. The model hash is recorded but not unique: any task,
+anyone's, that finalizes the same hash can have a token for it, naming its own task and
+contributors. `Ownership.tokens_of_model` lists them all (from the indexed `ModelMinted` logs);
+which task to believe (its address, code and config hash) is the reader's decision, not the
+token's.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -78,6 +86,23 @@ class Ownership:
         accounts, weights, watermarks = self.token.contributorsOf(token_id)
         contributors = [Contributor(str(a), int(w), _hex(c)) for a, w, c in zip(accounts, weights, watermarks)]
         return TokenRecord(token_id, str(task), int(round_), _hex(model_hash), int(total), int(royalty), contributors)
+
+    def token_of(self, task: str, round_: int) -> int:
+        """The id of the token of round `round_` of `task`; UserError if that round has none."""
+        from brownie.exceptions import VirtualMachineError
+
+        try:
+            return int(self.token.tokenOf(task, round_))
+        except VirtualMachineError as exc:
+            if "NoToken" not in str(exc):
+                raise
+        raise UserError(f"round {round_} of task {task} has no token in the ModelToken at {self.token.address}")
+
+    def tokens_of_model(self, model_hash: str) -> list[tuple[int, str, int]]:
+        """Every token naming `model_hash`, as (token id, task, round) in mint order: one per task
+        round that finalized that hash, the genuine one and any other task's alike."""
+        events = self.token.events.ModelMinted.get_logs(from_block=0, argument_filters={"modelHash": model_hash})
+        return [(int(e.args.tokenId), str(e.args.task), int(e.args.round)) for e in events]
 
     def holder(self, token_id: int) -> str:
         return str(self.token.ownerOf(token_id))
