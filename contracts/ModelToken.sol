@@ -11,10 +11,11 @@ import {IWatermarkRegistry} from "../interfaces/IWatermarkRegistry.sol";
 /// a token is taken on the minter's word: the model hash is the one the task finalized, the
 /// contributors and their weights are the task's participants and finalize-time weights (checked
 /// against the recorded weights hashes), and the watermark commitments come from the registry the
-/// token contract trusts.
+/// token contract trusts. What it does take on trust is the task contract itself: its code is not
+/// checked, so a token is worth what its task is (see IModelToken).
 ///
-/// A token proves that the task at its `task` address finalized its model hash with those
-/// contributors. It does not prove that the task is the first or the only one to produce that
+/// A token proves that the task at its `task` address finalized its model hash in its round with
+/// those contributors. It does not prove that the task is the first or the only one to produce that
 /// model: anyone may run a task of their own that finalizes the same hash, and gets a token of its
 /// own, naming its own task and contributors, without affecting anyone else's. Tokens are
 /// therefore keyed by (task, round), not by model hash, so nobody can claim a model hash first

@@ -343,7 +343,8 @@ def _ownership_exit(report) -> None:
 @click.option("--royalty-bps", type=int, default=1000, show_default=True,
               help="Share of a resale price paid to the contributors, in basis points (at most 5000).")
 def tokenize_command(run_dir: str, royalty_bps: int) -> None:
-    """Mint the run's last finalized model as a ModelToken (ERC-721); writes RUN/ownership.json."""
+    """Mint the run's latest model as a ModelToken (ERC-721), the token of the task round that produced it;
+    writes RUN/ownership.json."""
     from fl.ownership import tokenize
 
     tokenize(Path(run_dir), royalty_bps)

@@ -84,7 +84,8 @@ def model_round(task) -> int:
 
 
 def tokenize(run: Path, royalty_bps: int = DEFAULT_ROYALTY_BPS, print_line=print) -> dict:
-    """Deploy the run's ModelToken and marketplace and mint its last finalized model; writes ownership.json."""
+    """Deploy the run's ModelToken and marketplace and mint its latest model (the token of the round that
+    produced it, `model_round`); writes ownership.json."""
     from fl.chain import TaskChain
     from fl.chain.ownership import Ownership
     from fl.chain.watermark import RegistryChain
