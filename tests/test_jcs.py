@@ -118,3 +118,27 @@ def test_config_hash_is_keccak_of_jcs_and_ignores_float_spelling():
     one_point_zero = config.build(None, {"algorithm.name": "fedprox", "algorithm.params": {"mu": 1.0}})
     assert one.config_hash() == one_point_zero.config_hash()
     assert b'"params":{"mu":1}' in one_point_zero.canonical_json()
+
+
+def test_numbers_match_nodes_number_to_string():
+    """5,000 random doubles (all bit patterns, and every decimal magnitude) written as Node.js writes them."""
+    import math
+    import random
+    import shutil
+    import subprocess
+
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not on PATH")
+    rng = random.Random(8785)
+    values = []
+    while len(values) < 5000:
+        x = (struct.unpack(">d", rng.getrandbits(64).to_bytes(8, "big"))[0] if len(values) % 2
+             else rng.uniform(-1, 1) * 10.0 ** rng.randint(-30, 30))
+        if math.isfinite(x):
+            values.append(x)
+    script = ("const lines = require('fs').readFileSync(0, 'utf8').trim().split('\\n');"
+              "console.log(lines.map(h => String(Buffer.from(h, 'hex').readDoubleBE(0))).join('\\n'))")
+    written = subprocess.run([node, "-e", script], input="\n".join(struct.pack(">d", x).hex() for x in values),
+                             capture_output=True, text=True, check=True, timeout=60).stdout.split("\n")
+    assert [jcs.number(x) for x in values] == written[:len(values)]
