@@ -110,10 +110,18 @@ def test_resume_refuses_an_edited_config_and_changes_nothing(edit, uninterrupted
 
     before = snapshot()
     recorded = json.loads((run / "chain.json").read_text())["config_hash"]
-    result = fl("run", "--resume", str(run))
-    assert result.returncode == 2
-    line = result.stderr.strip()
-    assert "\n" not in line
+    if edit == "config.yaml":  # as a user meets it: one line, exit 2
+        result = fl("run", "--resume", str(run))
+        assert result.returncode == 2
+        line = result.stderr.strip()
+        assert "\n" not in line
+    else:  # in this process: the same refusal, without a second interpreter's start-up
+        from fl.errors import UserError
+        from fl.experiment import resume_experiment
+
+        with pytest.raises(UserError) as refused:
+            resume_experiment(run)
+        line = f"error: {refused.value}"
     assert line.startswith(f"error: cannot resume {run}: {edit}: its ")
     assert f"the run recorded {recorded}" in line
     if edit == "config.yaml":
