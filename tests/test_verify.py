@@ -313,3 +313,27 @@ def test_no_metrics_skips_them_and_says_so(run_copy):
     report = verify_task(run_copy, TaskChain.attach(info["contract"]), metrics=False)
     assert report.ok
     assert report.notes == ["metrics.csv and summary.json not checked (--no-metrics)"]
+
+
+MODEL_FOR = {"moon": "cnn-proj", "fedipr": "signalexnet-small"}
+
+
+@pytest.mark.parametrize("name", sorted(algorithms.ALGORITHMS))
+def test_start_model_recipe_is_the_runs_for_every_algorithm(name, tiny_config, tmp_path):
+    """verify's rebuilt round-0 artifact is byte for byte the one the engine stores, server state included."""
+    from fl.engine import Engine
+    from fl.experiment import prepare
+    from fl.ledger import OffChainLedger
+    from fl.store import ArtifactStore
+    from fl.verify_outputs import initial_artifact
+
+    cfg = tiny_config(**{"algorithm.name": name, "model.name": MODEL_FOR.get(name, "cnn"), "seed": 3})
+    prepared = prepare(cfg)
+    engine = Engine(cfg, prepared.dataset, prepared.parts, prepared.model, prepared.algorithm,
+                    ArtifactStore(tmp_path / "artifacts"), OffChainLedger(), [1, 2, 3])
+    shape = (prepared.dataset.input_shape, prepared.dataset.num_classes)
+    state, digest = initial_artifact(cfg, *shape)
+    assert digest == engine.global_hash
+    assert sorted(state) == sorted(engine.global_state)
+    assert initial_artifact(tiny_config(**{"algorithm.name": name, "model.name": MODEL_FOR.get(name, "cnn"),
+                                           "seed": 4}), *shape)[1] != digest
