@@ -223,6 +223,15 @@ def test_accuracy_edited_in_metrics_and_summary_fails(run_copy):
     assert any(m.startswith(f"summary.json: final_accuracy {summary['final_accuracy']!r} (") for m in finals)
 
 
+def test_accuracy_tolerance_is_two_samples_of_a_400_sample_test_set(run_copy):
+    edit_metrics(run_copy, 1, "test_accuracy", lambda a: a + 2 / 400)
+    assert verify(run_copy).ok
+    edit_metrics(run_copy, 1, "test_accuracy", lambda a: a + 1 / 400)
+    failures = only_failures(verify(run_copy))
+    assert {r for r, _ in failures} == {1}
+    assert any(m.startswith("metrics.csv: test_accuracy ") and "allowed difference 2 samples" in m for _, m in failures)
+
+
 def test_loss_edited_fails(run_copy):
     edit_metrics(run_copy, 1, "test_loss", lambda loss: loss * 1.01)
     failures = only_failures(verify(run_copy))
