@@ -187,11 +187,13 @@ def run(config_file, params, sets, no_progress, resume, **knobs) -> None:
 @cli.command()
 @click.argument("run_dir", metavar="RUN", type=click.Path(file_okay=False))
 @click.option("--network", help="Chain holding the run's task, if not the run's own kept chain state.")
-def verify(run_dir: str, network: str | None) -> None:
+@click.option("--no-metrics", is_flag=True,
+              help="Do not re-evaluate each round's model to check metrics.csv and summary.json (no data set needed).")
+def verify(run_dir: str, network: str | None, no_metrics: bool) -> None:
     """Audit a finished run from the chain and its artifacts; exit 1 on any failure."""
     from fl.verify import verify_run
 
-    if not verify_run(run_dir, network).ok:
+    if not verify_run(run_dir, network, metrics=not no_metrics).ok:
         sys.exit(1)
 
 

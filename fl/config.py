@@ -1,12 +1,12 @@
 """One dataclass tree for an experiment, loaded from YAML presets and overridden by flags.
 
-The hash of the canonical JSON form of the fields that change results (everything but
-`output`) is the task config hash recorded on chain.
+The task config hash recorded on chain is keccak-256 of the RFC 8785 (JCS) form of the fields
+that change results (`task_dict`: everything but `output`, `chain` and `data.root`), written by
+fl/jcs.py, so it does not depend on how Python formats numbers (`1.0` and `1` are both `1`).
 """
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -137,7 +137,29 @@ class ExperimentConfig:
         return d
 
     def canonical_json(self) -> bytes:
-        return json.dumps(self.task_dict(), sort_keys=True, separators=(",", ":")).encode()
+        """The RFC 8785 (JCS) bytes of `task_dict()`: what the config hash is the keccak-256 of."""
+        return task_json(self.task_dict())
+
+    def config_hash(self) -> str:
+        """0x-prefixed keccak-256 of `canonical_json()`: the hash the task contract records."""
+        return config_hash(self.task_dict())
+
+
+def task_json(task: dict[str, Any]) -> bytes:
+    """The canonical (RFC 8785) bytes of a task config dict (task.json's "config")."""
+    from fl.jcs import JCSError, canonicalize
+
+    try:
+        return canonicalize(task)
+    except JCSError as exc:
+        raise UserError(f"config: cannot be hashed: {exc}") from None
+
+
+def config_hash(task: dict[str, Any]) -> str:
+    """0x-prefixed keccak-256 of the RFC 8785 form of a task config dict."""
+    from eth_utils import keccak
+
+    return "0x" + keccak(task_json(task)).hex()
 
 
 def _from_dict(cls: type, data: Any, where: str):

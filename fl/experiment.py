@@ -9,7 +9,6 @@ from torch import nn
 
 from fl import algorithms, config, data, models, onchain, robust
 from fl.algorithms.fedavg import FedAvg
-from fl.codec import keccak
 from fl.committee.protocol import CommitteeRounds
 from fl.config import DEVICES, OPTIMIZERS, ExperimentConfig
 from fl.data import augment, partition_report
@@ -19,7 +18,7 @@ from fl.engine import Engine
 from fl.errors import UserError, choices_error
 from fl.report import RoundMetrics, RunDir, plot_run
 from fl.robust import attacks
-from fl.store import ArtifactStore, hex_hash
+from fl.store import ArtifactStore
 from fl.training import deterministic_device
 
 FINALIZED = 2
@@ -151,7 +150,7 @@ def run_experiment(cfg: ExperimentConfig) -> RunDir:
 
     prepared = prepare(cfg)
     run = RunDir.create(cfg)
-    config_hash = hex_hash(keccak(cfg.canonical_json()))
+    config_hash = cfg.config_hash()
     run.write_json("task.json", {"config_hash": config_hash, "config": cfg.task_dict()})
     store = ArtifactStore(run.artifacts)
     partition_report.write(run.path, partitioning.label_counts(prepared.dataset.train_y.cpu(), prepared.parts,
@@ -221,6 +220,17 @@ def _stop_stale_chain(info: dict) -> None:
         pass
 
 
+def _refuse_edited_config(run: RunDir, info: dict) -> None:
+    """Resuming trains with config.yaml: it (and task.json) must still be the config whose hash the run
+    recorded, else the rounds to come would train with settings the chain does not hold. Checked
+    before anything in the folder (its chain database included) is touched."""
+    from fl.verify_outputs import resume_problem
+
+    problem = resume_problem(run.path, info.get("config_hash"))
+    if problem:
+        raise UserError(f"cannot resume {run.path}: {problem}; restore the file (or start a new run)")
+
+
 def resume_experiment(run_path) -> RunDir:
     """Continue a run that was killed: restart its chain on the same state, skip finalized
     rounds, redo the open one, and carry on to the configured number of rounds."""
@@ -235,6 +245,7 @@ def resume_experiment(run_path) -> RunDir:
     if not info.get("db_path"):
         raise UserError(f"run {run.path} kept no chain state (chain.persist was off or the chain was not launched "
                         "by OnChainFL), so it cannot be resumed")
+    _refuse_edited_config(run, info)
     cfg = config.build(run.path / "config.yaml")
     prepared = prepare(cfg)
     store = ArtifactStore(run.artifacts)

@@ -21,11 +21,9 @@ import torch
 
 from fl import algorithms
 from fl.compare import RunResult, load_run
-from fl.codec import keccak
 from fl.config import ExperimentConfig, build, preset
 from fl.readme import replace_section
 from fl.experiment import run_experiment
-from fl.store import hex_hash
 
 SECTION = "results-table"  # README.md: between <!-- results-table:begin --> and <!-- results-table:end -->
 SPLITS: dict[str, dict[str, Any]] = {
@@ -52,7 +50,7 @@ def finished_with(folder: Path, cfg: ExperimentConfig) -> bool:
     """Whether `folder` holds a finished run of exactly `cfg` (the same task config hash)."""
     if not (folder / "summary.json").is_file() or not (folder / "task.json").is_file():
         return False
-    return json.loads((folder / "task.json").read_text())["config_hash"] == hex_hash(keccak(cfg.canonical_json()))
+    return json.loads((folder / "task.json").read_text())["config_hash"] == cfg.config_hash()
 
 
 def run_row(row: Row, split: str, rounds: int, clients: int, seed: int, runs_dir: Path, network: str | None,

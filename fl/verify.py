@@ -6,7 +6,10 @@ of that client; the round must start from the previous round's model; the weight
 aggregation rule recorded at finalize must be those of the committed updates and the task's
 algorithm; and recomputing the aggregation from the stored updates must give, bit for bit,
 the global model the aggregator finalized. Nothing the aggregator says off chain is trusted:
-the config is checked against the hash the chain recorded at deploy.
+the config is checked against the hash the chain recorded at deploy (keccak-256 of its RFC 8785
+form, fl/jcs.py). What the run folder reports beside the chain's records (config.yaml, the
+round-1 start model, the accuracy and loss in metrics.csv and summary.json) is checked by
+fl/verify_outputs.py, whose docstring states how and with what tolerance.
 """
 from __future__ import annotations
 
@@ -54,10 +57,14 @@ class RoundVerdict:
 class Report:
     setup_problems: list[str]
     rounds: list[RoundVerdict]
+    #: problems of metrics.csv and summary.json that belong to no single round
+    output_problems: list[str] = field(default_factory=list)
+    #: checks that could not run here, and why (e.g. the data set is not on this machine)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not self.setup_problems and all(r.ok for r in self.rounds)
+        return not self.setup_problems and not self.output_problems and all(r.ok for r in self.rounds)
 
 
 class _Store:
@@ -121,15 +128,15 @@ class _ChainLog:
 def _task_config(run: Path) -> tuple[config.ExperimentConfig, str, list[str]]:
     problems = []
     task = json.loads((run / "task.json").read_text())
-    canonical = json.dumps(task["config"], sort_keys=True, separators=(",", ":")).encode()
-    digest = "0x" + keccak(canonical).hex()
+    digest = config.config_hash(task["config"])
     if digest != task["config_hash"]:
         problems.append(f"task.json: its config hashes to {digest}, but it claims {task['config_hash']}")
     return config.from_dict(task["config"]), digest, problems
 
 
-def verify_task(run: Path, task) -> Report:
-    """Check every round of the run folder `run` against the connected chain's task contract."""
+def verify_task(run: Path, task, metrics: bool = True, progress: bool = False) -> Report:
+    """Check every round of the run folder `run` against the connected chain's task contract;
+    `metrics` False skips re-evaluating the reported accuracy and loss."""
     cfg, config_hash, setup = _task_config(run)
     if task.config_hash() != config_hash:
         setup.append(f"config: the chain recorded {task.config_hash()}, the run folder's config hashes to {config_hash}")
@@ -209,7 +216,18 @@ def verify_task(run: Path, task) -> Report:
             reason = update_problem(updates[client_id].tensors, previous_state)
             verdict.notes.append(f"client {client_id} committed but was not aggregated"
                                  + (f" (its update is invalid: {reason})" if reason else " (its update is valid)"))
-    return Report(setup, verdicts)
+    report = Report(setup, verdicts)
+    _check_run_folder(run, cfg, task, report, metrics, progress)
+    return report
+
+
+def _check_run_folder(run: Path, cfg: config.ExperimentConfig, task, report: Report, metrics: bool,
+                      progress: bool) -> None:
+    """config.yaml, the round-1 start model, metrics.csv and summary.json (fl/verify_outputs.py)."""
+    from fl.verify_outputs import check_run_folder
+
+    recorded = json.loads((run / "task.json").read_text())["config"]
+    check_run_folder(run, cfg, recorded, task, report, metrics=metrics, progress=progress)
 
 
 @contextmanager
@@ -233,14 +251,18 @@ def run_task(run_path, network: str | None = None, what: str = "verify") -> Iter
         yield TaskChain.attach(info["contract"])
 
 
-def verify_run(run_path, network: str | None = None, print_line=print) -> Report:
+def verify_run(run_path, network: str | None = None, print_line=print, metrics: bool = True) -> Report:
     """Connect to the run's chain (relaunching it from the run folder if it kept its state) and check it."""
     run = Path(run_path)
     with run_task(run, network) as task:
-        report = verify_task(run, task)
+        report = verify_task(run, task, metrics=metrics, progress=True)
     for problem in report.setup_problems:
         print_line(f"setup: FAIL {problem}")
     for verdict in report.rounds:
         print_line(verdict.line())
+    for problem in report.output_problems:
+        print_line(f"outputs: FAIL {problem}")
+    for note in report.notes:
+        print_line(f"note: {note}")
     print_line(f"verify: {'OK' if report.ok else 'FAILED'}: {len(report.rounds)} round(s) of {run}")
     return report

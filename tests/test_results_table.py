@@ -31,16 +31,14 @@ def test_every_algorithm_has_a_preset_on_fashionmnist_and_a_table_row():
 def test_reuse_takes_a_finished_run_only_when_its_config_is_the_same(finished_run, tmp_path):
     import json
 
-    from fl.codec import keccak
     from fl.config import build, preset
-    from fl.store import hex_hash
 
     row = results_table.Row("fedprox", "fedprox")
     folder = finished_run("fedprox-iid", [0.5, 0.9])
     cfg = build(preset("fedprox"), {"data.name": "fashionmnist", "train.clients": 20, "train.rounds": 2, "seed": 0,
                                     **results_table.SPLITS["iid"], "output.runs_dir": str(folder.parent),
                                     "output.run_name": "fedprox-iid", "output.progress": False})
-    (folder / "task.json").write_text(json.dumps({"config_hash": hex_hash(keccak(cfg.canonical_json()))}))
+    (folder / "task.json").write_text(json.dumps({"config_hash": cfg.config_hash()}))
     assert results_table.finished_with(folder, cfg)
     result = results_table.run_row(row, "iid", 2, 20, 0, folder.parent, None, reuse=True)
     assert result.final_accuracy == 0.9

@@ -84,3 +84,46 @@ def test_resume_refuses_other_settings(uninterrupted):
     result = fl("run", "--resume", str(uninterrupted), "--rounds", "5")
     assert result.returncode == 2
     assert "error: --resume continues a run with its own config.yaml; drop --rounds" in result.stderr
+
+
+@pytest.mark.parametrize("edit", ["config.yaml", "task.json"])
+def test_resume_refuses_an_edited_config_and_changes_nothing(edit, uninterrupted, tmp_path):
+    import hashlib
+    import shutil
+
+    import yaml
+
+    run = tmp_path / "edited"
+    shutil.copytree(uninterrupted, run)
+    if edit == "config.yaml":
+        data = yaml.safe_load((run / "config.yaml").read_text())
+        data["train"]["lr"] = 0.5
+        (run / "config.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+    else:
+        task = json.loads((run / "task.json").read_text())
+        task["config"]["train"]["lr"] = 0.5
+        (run / "task.json").write_text(json.dumps(task))
+
+    def snapshot():
+        return {str(p.relative_to(run)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(run.rglob("*"))
+                if p.is_file()}
+
+    before = snapshot()
+    recorded = json.loads((run / "chain.json").read_text())["config_hash"]
+    if edit == "config.yaml":  # as a user meets it: one line, exit 2
+        result = fl("run", "--resume", str(run))
+        assert result.returncode == 2
+        line = result.stderr.strip()
+        assert "\n" not in line
+    else:  # in this process: the same refusal, without a second interpreter's start-up
+        from fl.errors import UserError
+        from fl.experiment import resume_experiment
+
+        with pytest.raises(UserError) as refused:
+            resume_experiment(run)
+        line = f"error: {refused.value}"
+    assert line.startswith(f"error: cannot resume {run}: {edit}: its ")
+    assert f"the run recorded {recorded}" in line
+    if edit == "config.yaml":
+        assert "(differs from task.json in train.lr: 0.5 here, 0.01 recorded)" in line
+    assert snapshot() == before

@@ -41,13 +41,15 @@ def committed(run_path, round_, client_id):
 
 
 def only_failures(report):
-    return [(v.round, p) for v in report.rounds for p in v.problems] + [(0, p) for p in report.setup_problems]
+    return ([(v.round, p) for v in report.rounds for p in v.problems] + [(0, p) for p in report.setup_problems]
+            + [(0, p) for p in report.output_problems])
 
 
 def test_untampered_run_verifies(run_copy):
     report = verify(run_copy)
     assert report.ok
     assert [(v.round, v.aggregated) for v in report.rounds] == [(1, 3), (2, 3)]
+    assert report.notes == []  # the start model and the metrics were checked, not skipped
 
 
 def test_altered_update_file_fails_with_both_hashes(run_copy):
@@ -180,3 +182,167 @@ def test_commitment_with_a_bad_signature_is_rejected_and_the_run_continues(tiny_
     report = verify(run.path)
     assert report.ok
     assert [v.aggregated for v in report.rounds] == [2, 2]
+
+
+# --- what the run folder reports beside the chain: config.yaml, the start model, the metrics ----------
+def edit_metrics(run_path, round_, field, change):
+    """Change `field` of round `round_` in metrics.csv and, consistently, in summary.json."""
+    import csv
+
+    path = run_path / "metrics.csv"
+    with path.open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    for row in rows:
+        if int(row["round"]) == round_:
+            row[field] = repr(change(float(row[field])))
+    with path.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    summary = json.loads((run_path / "summary.json").read_text())
+    for entry in summary["per_round"]:
+        if entry["round"] == round_:
+            entry[field] = change(entry[field])
+    if round_ == summary["rounds"]:
+        final = {"test_accuracy": "final_accuracy", "test_loss": "final_loss"}[field]
+        summary[final] = change(summary[final])
+    if field == "test_accuracy":
+        summary["best_accuracy"] = max(e["test_accuracy"] for e in summary["per_round"])
+    (run_path / "summary.json").write_text(json.dumps(summary))
+    return summary
+
+
+def test_accuracy_edited_in_metrics_and_summary_fails(run_copy):
+    summary = edit_metrics(run_copy, 2, "test_accuracy", lambda a: a + 0.1 if a < 0.9 else a - 0.1)
+    failures = only_failures(verify(run_copy))
+    assert {r for r, _ in failures} == {2, 0}  # round 2, and the summary's final figures
+    messages = [m for r, m in failures if r == 2]
+    assert any(m.startswith("metrics.csv: test_accuracy ") and "allowed difference 2 samples" in m for m in messages)
+    assert any(m.startswith("summary.json: per_round test_accuracy ") for m in messages)
+    finals = [m for r, m in failures if r == 0]
+    assert any(m.startswith(f"summary.json: final_accuracy {summary['final_accuracy']!r} (") for m in finals)
+
+
+def test_accuracy_tolerance_is_two_samples_of_a_400_sample_test_set(run_copy):
+    edit_metrics(run_copy, 1, "test_accuracy", lambda a: a + 2 / 400)
+    assert verify(run_copy).ok
+    edit_metrics(run_copy, 1, "test_accuracy", lambda a: a + 1 / 400)
+    failures = only_failures(verify(run_copy))
+    assert {r for r, _ in failures} == {1}
+    assert any(m.startswith("metrics.csv: test_accuracy ") and "allowed difference 2 samples" in m for _, m in failures)
+
+
+def test_loss_edited_fails(run_copy):
+    edit_metrics(run_copy, 1, "test_loss", lambda loss: loss * 1.01)
+    failures = only_failures(verify(run_copy))
+    assert {r for r, _ in failures} == {1}
+    assert any(m.startswith("metrics.csv: test_loss ") and "(relative difference 1.0e-02, allowed 1e-04)" in m
+               for _, m in failures)
+    assert any(m.startswith("summary.json: per_round test_loss ") for _, m in failures)
+
+
+def test_loss_within_rounding_passes(run_copy):
+    edit_metrics(run_copy, 1, "test_loss", lambda loss: loss * (1 + 1e-6))
+    assert verify(run_copy).ok
+
+
+def test_missing_and_extra_metrics_rows_fail(run_copy):
+    lines = (run_copy / "metrics.csv").read_text().splitlines()
+    header, row1, row2 = lines
+    (run_copy / "metrics.csv").write_text("\n".join([header, row2, row2.replace("2,", "3,", 1)]) + "\n")
+    failures = only_failures(verify(run_copy))
+    assert (1, "metrics.csv has no row for this round") in failures
+    assert (0, "metrics.csv: rows for rounds [3], which the chain has not finalized") in failures
+
+
+def test_edited_config_yaml_fails_naming_the_file_and_key(run_copy):
+    import yaml
+
+    path = run_copy / "config.yaml"
+    data = yaml.safe_load(path.read_text())
+    data["train"]["lr"] = 0.5
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    failures = only_failures(verify(run_copy))
+    assert len(failures) == 1
+    round_, message = failures[0]
+    assert round_ == 0
+    assert message.startswith("config.yaml: its task config hashes to 0x")
+    assert message.endswith("(differs from task.json in train.lr: 0.5 here, 0.01 recorded)")
+
+
+def test_config_yaml_with_other_output_settings_passes(run_copy):
+    import yaml
+
+    path = run_copy / "config.yaml"
+    data = yaml.safe_load(path.read_text())
+    data["output"]["runs_dir"] = "elsewhere"  # not part of the task config
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    assert verify(run_copy).ok
+
+
+def test_start_model_of_another_seed_fails(tiny_config, monkeypatch):
+    """Everything consistent (chain, artifacts, metrics) except that round 1 started from weights
+    seed 1 draws while the config says seed 0."""
+    from fl import models
+
+    real_build = models.build
+    with monkeypatch.context() as patch:
+        patch.setattr(models, "build", lambda name, shape, classes, seed: real_build(name, shape, classes, seed + 1))
+        run = run_experiment(tiny_config(**{"train.rounds": 1}))
+    start = json.loads((run.path / "chain.json").read_text())
+    record = TaskChain.attach(start["contract"]).round_record(1)
+    failures = only_failures(verify(run.path))
+    assert len(failures) == 1
+    round_, message = failures[0]
+    assert round_ == 1
+    assert message.startswith(f"start model {record.start_model} is not the initial model of seed 0, "
+                              "model 'cnn' and algorithm 'fedavg': those give 0x")
+
+
+def test_unavailable_data_set_skips_the_metrics_with_a_note(run_copy, monkeypatch):
+    from fl import verify_outputs
+    from fl.errors import UserError
+
+    def not_here(*args, **kwargs):
+        raise UserError("synthetic-images files not found in data")
+
+    edit_metrics(run_copy, 2, "test_loss", lambda loss: loss * 2)
+    monkeypatch.setattr(verify_outputs.data, "load", not_here)
+    report = verify(run_copy)
+    assert report.ok
+    assert report.notes == [
+        "round 1's start model not checked: synthetic-images files not found in data",
+        "metrics.csv and summary.json not checked: the data set is not on this machine (synthetic-images files "
+        "not found in data); pass --no-metrics to skip this check knowingly"]
+
+
+def test_no_metrics_skips_them_and_says_so(run_copy):
+    edit_metrics(run_copy, 2, "test_loss", lambda loss: loss * 2)
+    info = json.loads((run_copy / "chain.json").read_text())
+    report = verify_task(run_copy, TaskChain.attach(info["contract"]), metrics=False)
+    assert report.ok
+    assert report.notes == ["metrics.csv and summary.json not checked (--no-metrics)"]
+
+
+MODEL_FOR = {"moon": "cnn-proj", "fedipr": "signalexnet-small"}
+
+
+@pytest.mark.parametrize("name", sorted(algorithms.ALGORITHMS))
+def test_start_model_recipe_is_the_runs_for_every_algorithm(name, tiny_config, tmp_path):
+    """verify's rebuilt round-0 artifact is byte for byte the one the engine stores, server state included."""
+    from fl.engine import Engine
+    from fl.experiment import prepare
+    from fl.ledger import OffChainLedger
+    from fl.store import ArtifactStore
+    from fl.verify_outputs import initial_artifact
+
+    cfg = tiny_config(**{"algorithm.name": name, "model.name": MODEL_FOR.get(name, "cnn"), "seed": 3})
+    prepared = prepare(cfg)
+    engine = Engine(cfg, prepared.dataset, prepared.parts, prepared.model, prepared.algorithm,
+                    ArtifactStore(tmp_path / "artifacts"), OffChainLedger(), [1, 2, 3])
+    shape = (prepared.dataset.input_shape, prepared.dataset.num_classes)
+    state, digest = initial_artifact(cfg, *shape)
+    assert digest == engine.global_hash
+    assert sorted(state) == sorted(engine.global_state)
+    assert initial_artifact(tiny_config(**{"algorithm.name": name, "model.name": MODEL_FOR.get(name, "cnn"),
+                                           "seed": 4}), *shape)[1] != digest

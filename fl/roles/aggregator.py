@@ -11,14 +11,13 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from fl.codec import keccak
 from fl.config import ExperimentConfig, to_yaml
 from fl.engine import Engine
 from fl.errors import UserError
 from fl.experiment import finish, prepare, round_line
 from fl.ledger import CommitOutcome
 from fl.report import RunDir
-from fl.store import ArtifactStore, hex_hash
+from fl.store import ArtifactStore
 
 POLL_SECONDS = 0.2
 
@@ -71,7 +70,7 @@ def run_aggregator(cfg: ExperimentConfig, rpc: str, folder: str | Path, key: str
     run = RunDir(folder)
     (folder / "config.yaml").write_text(to_yaml(cfg))
     prepared = prepare(cfg)
-    config_hash = hex_hash(keccak(cfg.canonical_json()))
+    config_hash = cfg.config_hash()
     run.write_json("task.json", {"config_hash": config_hash, "config": cfg.task_dict()})
     store = ArtifactStore(run.artifacts)
     with rpc_connected(rpc):
