@@ -294,8 +294,14 @@ def _setup_checks(setup: Verdict, task_file: dict, chain_file: dict, task: Task,
         salt_bytes = bytes.fromhex(salt[2:]) if isinstance(salt, str) and salt.startswith("0x") else None
     except ValueError:
         salt_bytes = None
-    experiment = bytes(node.call("experimentId"))
-    if salt_bytes is None or len(salt_bytes) != 32:
+    try:
+        experiment = bytes(node.call("experimentId"))
+    except ChainError as exc:
+        setup.fail("experiment-id", f"the task has no experimentId() view ({exc})")
+        experiment = bytes(32)
+    if experiment == bytes(32):
+        pass
+    elif salt_bytes is None or len(salt_bytes) != 32:
         setup.fail("experiment-id", f"chain.json's salt {salt!r} is not 32 bytes of 0x-hex")
     elif experiment_id(bytes.fromhex(on_chain[2:]), salt_bytes) != experiment:
         setup.fail("experiment-id", f"keccak256(abi.encode(configHash, salt)) differs from the chain's experimentId {h32(experiment)}")
