@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -305,6 +304,9 @@ def _setup_checks(setup: Verdict, task_file: dict, chain_file: dict, task: Task,
         setup.fail("experiment-id", f"chain.json's salt {salt!r} is not 32 bytes of 0x-hex")
     elif experiment_id(bytes.fromhex(on_chain[2:]), salt_bytes) != experiment:
         setup.fail("experiment-id", f"keccak256(abi.encode(configHash, salt)) differs from the chain's experimentId {h32(experiment)}")
+    recorded = chain_file.get("experiment_id")
+    if recorded is not None and str(recorded).lower() != h32(experiment):
+        setup.fail("experiment-id", f"chain.json's experiment_id {recorded} is not the chain's {h32(experiment)}")
     node.experiment = experiment
     node.domain = domain_separator(node.chain_id(), node.address)
     if bytes(node.call("domainSeparator")) != node.domain:
@@ -386,7 +388,7 @@ class _Context:
             problem = None if task.unsupported() else initial_state_problem(start, task)
             if problem:
                 v.fail("initial-state", problem)
-        final = self.store.load(final_hash, "global model", "global-artifact", v)
+        self.store.load(final_hash, "global model", "global-artifact", v)
         # 11 finalized-event, 12 weights-hash, 13 weights, 14 rule-hash
         events = self.finalized.get(r, [])
         weights_hash_on_chain, rule_hash_on_chain = (h32(x) for x in node.call("roundRule", r))
@@ -438,4 +440,3 @@ class _Context:
             v.fail("aggregate", f"aggregate recomputed from the committed updates of clients {participants} "
                                 f"hashes to {recomputed}, the chain finalized {final_hash}")
         v.info = f"{len(used)} updates aggregated, model {final_hash}"
-        _ = final, math

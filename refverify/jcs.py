@@ -88,4 +88,7 @@ def _value(value) -> str:
 
 def canonicalize(value) -> bytes:
     """The JCS bytes (UTF-8) of a JSON value made of dict, list, str, int, float, bool and None."""
-    return _value(value).encode("utf-8")
+    try:
+        return _value(value).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise JCSError(f"JCS: a string holds a lone surrogate ({exc.reason})") from None
