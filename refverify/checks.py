@@ -216,7 +216,10 @@ def server_step(task: Task, start: artifact.Artifact, updates: list[artifact.Art
     avg = arith.combine([_floating(u, floating) for u in updates], weights, x, task.rule, task.aggregation_params())
     if task.algorithm in MEAN_ONLY:
         out.update(_rounded(avg, codes))
-    elif task.algorithm == "fedavgm":
+        return out, codes
+    # the server steps start from the combined model rounded to each tensor's dtype (VERIFY.md 6.2)
+    avg = {n: a.astype(np.float64) for n, a in _rounded(avg, codes).items()}
+    if task.algorithm == "fedavgm":
         prefix = SERVER + "fedavgm.velocity."
         velocity = {n: start.tensors[prefix + n].astype(np.float64) for n in floating}
         new_x, new_v = arith.fedavgm(x, avg, velocity, p)
