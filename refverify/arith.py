@@ -8,6 +8,7 @@ is stable. Rounding to a tensor's own dtype happens in `checks`, once, at the en
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
 import numpy as np
 
@@ -18,8 +19,12 @@ class Unsupported(Exception):
 
 # --- sums ----------------------------------------------------------------------------------------
 def fsum(values: np.ndarray) -> float:
-    """The correctly rounded sum of the (already rounded) values."""
-    return math.fsum(np.asarray(values, dtype=np.float64).ravel().tolist())
+    """The correctly rounded sum of the (already rounded) values; +-inf where it overflows."""
+    terms = np.asarray(values, dtype=np.float64).ravel().tolist()
+    try:
+        return math.fsum(terms)
+    except OverflowError:  # the exact sum rounds beyond the largest finite binary64
+        return math.inf if sum(Fraction(t) for t in terms) > 0 else -math.inf
 
 
 def squared_norm(vector: np.ndarray) -> float:
@@ -66,7 +71,7 @@ def krum_neighbours(n: int, f: int) -> int:
 
 def krum_scores(dist, candidates: list[int], f: int) -> dict[int, float]:
     k = krum_neighbours(len(candidates), f)
-    return {i: math.fsum(sorted(dist[i][j] for j in candidates if j != i)[:k]) for i in candidates}
+    return {i: fsum(sorted(dist[i][j] for j in candidates if j != i)[:k]) for i in candidates}
 
 
 def by_score(scores: dict[int, float]) -> list[int]:

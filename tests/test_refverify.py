@@ -170,6 +170,13 @@ def test_weighted_mean_is_the_sequential_sum_of_separately_rounded_products():
     assert math.copysign(1, arith.weighted_mean([np.array([-0.0])], [1])[0]) == 1  # acc starts at +0
 
 
+def test_exact_sums_are_correctly_rounded_and_overflow_to_infinity():
+    assert arith.fsum(np.array([0.1] * 10)) == 1.0  # a sequential sum gives 0.9999999999999999
+    assert arith.fsum(np.array([1e308, 1e308, -1e300])) == math.inf
+    assert arith.fsum(np.array([-1e308, -1e308])) == -math.inf
+    assert arith.squared_norm(np.array([3.0, 4.0])) == 25.0 and arith.fsum(np.zeros(0)) == 0.0
+
+
 ROWS = np.array([[0.0], [1.0], [2.0], [10.0], [11.0]])
 
 
