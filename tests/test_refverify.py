@@ -465,3 +465,28 @@ def test_agree_on_every_algorithm_and_rule(algorithm, rule, params, tiny_config)
     run = run_experiment(tiny_config(**{"algorithm.name": algorithm, "aggregation.rule": rule,
                                         "aggregation.params": params}))
     assert_agree(run.path, True)
+
+
+def test_what_needs_the_model_code_is_fl_verifys_alone(run_copy):
+    """config.yaml and the reported metrics are outside refverify's scope (VERIFY.md section 8):
+    editing them fails `fl verify` and leaves refverify's verdict OK."""
+    import csv
+
+    import yaml
+
+    path = run_copy / "config.yaml"
+    data = yaml.safe_load(path.read_text())
+    data["train"]["lr"] = 0.5
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    metrics = run_copy / "metrics.csv"
+    with metrics.open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    rows[0]["test_loss"] = repr(float(rows[0]["test_loss"]) * 1.01)
+    with metrics.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    report, ours = fl_verdicts(run_copy)
+    assert ours["setup"] == "FAIL" and ours["round 1"] == "FAIL"
+    code, theirs, text = refverify(run_copy)
+    assert code == 0 and set(theirs.values()) == {"OK"}, text
