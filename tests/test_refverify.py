@@ -453,17 +453,22 @@ def test_agree_on_a_rejected_bad_signature(tiny_config, monkeypatch):
     assert_agree(run.path, True)
 
 
-@pytest.mark.parametrize("algorithm, rule, params", [
-    ("fedavgm", "mean", {}), ("fedadam", "mean", {}), ("fedyogi", "mean", {}), ("fedadagrad", "mean", {}),
-    ("scaffold", "mean", {}), ("fednova", "mean", {}), ("fedprox", "median", {}),
-    ("fedavg", "trimmed-mean", {"beta": 0.34}), ("fedavg", "krum", {"f": 0}), ("fedavg", "multi-krum", {"f": 0}),
-    ("fedavg", "bulyan", {"f": 0}), ("fedavg", "norm-clipping", {"bound": 0.5}),
+@pytest.mark.parametrize("algorithm, rule, params, extra", [
+    ("fedavgm", "mean", {}, {}), ("fedadam", "mean", {}, {}), ("fedyogi", "mean", {}, {}),
+    ("fedadagrad", "mean", {}, {}), ("scaffold", "mean", {}, {}), ("fednova", "mean", {}, {}),
+    ("moon", "mean", {}, {"model.name": "cnn-proj"}),
+    ("fedipr", "mean", {}, {"model.name": "signalexnet-small", "algorithm.params": {"owners": 1, "bits": 8,
+                                                                                     "min_distance": 0}}),
+    ("fedavg", "mean", {}, {"chain.commit_mode": "direct"}),
+    ("fedprox", "median", {}, {}), ("fedavg", "trimmed-mean", {"beta": 0.34}, {}), ("fedavg", "krum", {"f": 0}, {}),
+    ("fedavg", "multi-krum", {"f": 0}, {}), ("fedavg", "bulyan", {"f": 0}, {}),
+    ("fedavgm", "norm-clipping", {"bound": 0.5}, {}),
 ])
-def test_agree_on_every_algorithm_and_rule(algorithm, rule, params, tiny_config):
+def test_agree_on_every_algorithm_and_rule(algorithm, rule, params, extra, tiny_config):
     from fl.experiment import run_experiment
 
     run = run_experiment(tiny_config(**{"algorithm.name": algorithm, "aggregation.rule": rule,
-                                        "aggregation.params": params}))
+                                        "aggregation.params": params, **extra}))
     assert_agree(run.path, True)
 
 
