@@ -495,3 +495,21 @@ def test_what_needs_the_model_code_is_fl_verifys_alone(run_copy):
     assert ours["setup"] == "FAIL" and ours["round 1"] == "FAIL"
     code, theirs, text = refverify(run_copy)
     assert code == 0 and set(theirs.values()) == {"OK"}, text
+
+
+def test_what_refverify_cannot_check_is_unsupported_never_ok():
+    from refverify.checks import Result, Task, Verdict
+
+    assert Task({"algorithm": {"name": "fedavg"}, "aggregation": {"rule": "mean"}}).unsupported() == []
+    assert Task({"algorithm": {"name": "fedsgd"}, "aggregation": {"rule": "mean"}}).unsupported() == ["algorithm fedsgd"]
+    assert Task({"algorithm": {"name": "fednova"}, "aggregation": {"rule": "krum"}}).unsupported() == [
+        "fednova with aggregation rule krum"]
+    assert Task({"algorithm": {"name": "fedavg"}, "aggregation": {"rule": "geomed"},
+                 "committee": {"size": 3}}).unsupported() == ["aggregation rule geomed", "committee"]
+    unsupported = Verdict("round 1", unsupported=["committee"])
+    assert unsupported.line() == "round 1: UNSUPPORTED committee" and not unsupported.ok
+    assert Result([Verdict("setup"), unsupported]).exit_code == 2
+    failed = Verdict("round 2")
+    failed.fail("aggregate", "differs")
+    assert Result([Verdict("setup"), unsupported, failed]).exit_code == 1
+    assert Result([Verdict("setup"), Verdict("round 1")]).exit_code == 0
