@@ -513,3 +513,26 @@ def test_what_refverify_cannot_check_is_unsupported_never_ok():
     failed.fail("aggregate", "differs")
     assert Result([Verdict("setup"), unsupported, failed]).exit_code == 1
     assert Result([Verdict("setup"), Verdict("round 1")]).exit_code == 0
+
+
+def test_agree_on_an_empty_round(tiny_config, monkeypatch):
+    """Every update of round 1 is invalid: the round is finalized with no participants on its start model."""
+    import torch
+
+    from fl import algorithms
+    from fl.algorithms.fedavg import FedAvg
+    from fl.experiment import run_experiment
+
+    class NaNInRound1(FedAvg):
+        def client_update(self, ctx):
+            update = super().client_update(ctx)
+            if ctx.round == 1:
+                update.tensors = {k: torch.full_like(v, float("nan")) if v.is_floating_point() else v
+                                  for k, v in update.tensors.items()}
+            return update
+
+    with monkeypatch.context() as patch:
+        patch.setitem(algorithms.ALGORITHMS, "fedavg", NaNInRound1)
+        run = run_experiment(tiny_config(**{"train.rounds": 2}))
+    text = assert_agree(run.path, True)
+    assert "round 1: OK (no updates aggregated)" in text and "round 2: OK (3 updates aggregated" in text
