@@ -438,6 +438,9 @@ class _Context:
         except arith.Unsupported as exc:
             v.unsupported.append(str(exc))
             return
+        except (ValueError, ZeroDivisionError, KeyError) as exc:  # e.g. SCAFFOLD with no local step at all
+            v.fail("aggregate", f"the aggregate of clients {participants} cannot be computed: {exc}")
+            return
         recomputed = artifact.hex_hash(artifact.encode(tensors, codes, {"kind": "global", "round": str(r)}))
         if recomputed != final_hash:
             v.fail("aggregate", f"aggregate recomputed from the committed updates of clients {participants} "
