@@ -113,7 +113,7 @@ class _ChainLog:
         round_, client_id, digest_hash = event.args.round, event.args.clientId, bytes(event.args.updateHash)
         for cid, update_hash, signature in zip(args["clientIds"], args["updateHashes"], args["signatures"]):
             if cid == client_id and bytes(update_hash) == digest_hash:
-                digest = signing.commit_digest(self.task.domain, round_, digest_hash)
+                digest = signing.commit_digest(self.task.domain, self.task.experiment_id, round_, digest_hash)
                 return signing.recover_signer(digest, bytes(signature))
         return None
 
@@ -199,8 +199,11 @@ def verify_task(run: Path, task) -> Report:
         if record.rule_hash != algorithm.rule_hash():
             problems.append(f"rule hash on chain {record.rule_hash} is not the task algorithm's {algorithm.rule_hash()}")
         previous_state, _ = start
-        new_state = algorithm.aggregate(previous_state, used) if used else previous_state
-        recomputed = hex_hash(codec.keccak(codec.encode(new_state, global_metadata(round_))))
+        if not used:  # an empty round keeps its start model
+            recomputed = record.start_model
+        else:
+            recomputed = hex_hash(codec.keccak(codec.encode(algorithm.aggregate(previous_state, used),
+                                                            global_metadata(round_))))
         if recomputed != record.final_model:
             problems.append(f"aggregate recomputed from the committed updates of clients {record.participants} "
                             f"hashes to {recomputed}, the chain finalized {record.final_model}")

@@ -67,7 +67,7 @@ def test_deploy_rejects_bad_rewards(rewarded_committee_round, RewardToken, aggre
 
 def test_with_a_committee_scores_measure_contribution_and_scorers_share(rewarded_committee_round, aggregator, fleet):
     task, committee, token = rewarded_committee_round
-    scores = {2: [50, 0, 70, 10, 0, 90, 0, 99], 5: [60, 0, 70, 20, 0, 10, 0, 99], 7: [40, 0, 70, 30, 0, 80, 0, 99]}
+    scores = {2: [50, 0, 70, 10, 0, 90, 0], 5: [60, 0, 70, 20, 0, 10, 0], 7: [40, 0, 70, 30, 0, 80, 0]}
     for member_id, row in scores.items():
         committee.submitScores(1, row, {"from": fleet[member_id - 1]})
     committee.tally(1, {"from": aggregator})  # selects 3 (median 70) and 6 (median 80)
