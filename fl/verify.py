@@ -6,7 +6,19 @@ of that client; the round must start from the previous round's model; the weight
 aggregation rule recorded at finalize must be those of the committed updates and the task's
 algorithm; and recomputing the aggregation from the stored updates must give, bit for bit,
 the global model the aggregator finalized. Nothing the aggregator says off chain is trusted:
-the config is checked against the hash the chain recorded at deploy.
+the config is checked against the hash the chain recorded at deploy. A round finalized with no
+participants must end on its start model (final == start; the contract enforces it too).
+
+Weights and their trust assumption: a participant's aggregation weight is the `num_samples` in
+the metadata of its update artifact, which the client signs (or sends) through the update hash
+it commits; verify recomputes every weight from those signed artifacts and fails a round whose
+on-chain weights differ, so the aggregator cannot re-weight clients. What no one can check from
+the chain and the store is whether a signed count is true: a client may claim more samples than
+it holds, and the aggregator may register sybil clients (keys it controls, registered before
+round 1 like any other) that sign huge counts. Such an update gets its claimed weight in the
+aggregate and its share of the round's reward, and the run still verifies. verify proves that
+the rounds were computed as recorded from what the registered clients signed, not that the
+registered clients are distinct, honest parties.
 """
 from __future__ import annotations
 

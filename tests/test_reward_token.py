@@ -6,7 +6,7 @@ from brownie.test import given
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
-from conftest import BUDGET, CONFIG_HASH, MODEL_1, RULE, ZERO_ADDRESS
+from conftest import BUDGET, CONFIG_HASH, MODEL_0, MODEL_1, RULE, ZERO_ADDRESS
 from fl.chain.bitmap import to_words
 from fl.committee import reference
 
@@ -16,7 +16,9 @@ def lower(account):
 
 
 def finalize(task, aggregator, participants, weights):
-    return task.finalizeRound(1, MODEL_1, to_words(participants), weights, RULE, {"from": aggregator})
+    """Finalize round 1 (on MODEL_1; a round without participants keeps its start model MODEL_0)."""
+    model = MODEL_1 if participants else MODEL_0
+    return task.finalizeRound(1, model, to_words(participants), weights, RULE, {"from": aggregator})
 
 
 def balances(token, accounts):
