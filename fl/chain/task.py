@@ -16,6 +16,8 @@ from fl.ledger import CommitOutcome, TxStats
 
 #: IFLTask.CommitRejection, by value
 REJECTIONS = ["None", "UnknownClient", "NotSelected", "AlreadyCommitted", "ZeroHash", "BadSignature", "CommitsClosed"]
+#: why a commitment of a round redone after a crash may be refused although it is already on chain
+REDONE = ("AlreadyCommitted", "CommitsClosed", "CommitsAlreadyClosed")
 
 
 @dataclass
@@ -219,6 +221,7 @@ class TaskChain:
             self.relay(round_, client_id, update_hash, signature)
             return
         outcome = self._direct.setdefault(round_, CommitOutcome())
+        self._queued_all.setdefault(round_, {})[client_id] = update_hash
         try:
             self._send("commitUpdate", round_, update_hash, sender=self.clients[client_id])
             outcome.accepted[client_id] = update_hash
@@ -254,9 +257,10 @@ class TaskChain:
                 outcome.accepted[int(event["clientId"])] = _hex(event["updateHash"])
             for event in receipt.events.get("CommitRejected", []):
                 outcome.rejected[int(event["clientId"])] = REJECTIONS[int(event["reason"])]
-        # A commitment already on chain with the same hash (a round redone after a crash) stands.
+        # A commitment already on chain with the same hash (a round redone after a crash, maybe
+        # after its commits were closed) stands.
         queued = self._queued_all.pop(round_, {})
-        again = [cid for cid, reason in outcome.rejected.items() if reason == "AlreadyCommitted" and cid in queued]
+        again = [cid for cid, reason in outcome.rejected.items() if reason.split(":")[0] in REDONE and cid in queued]
         if again:
             on_chain = self.commitments(round_)
             for client_id in again:
