@@ -349,3 +349,25 @@ def _scoring_gas(FLTask, Committee, aggregator, fleet, outsiders):
 
 def test_scoring_cost_does_not_grow_with_the_registered_clients(FLTask, Committee, aggregator, fleet):
     assert _scoring_gas(FLTask, Committee, aggregator, fleet, 40) == _scoring_gas(FLTask, Committee, aggregator, fleet, 0)
+
+
+def test_scores_and_medians_follow_the_committed_set_with_gaps(FLTask, Committee, aggregator, fleet):
+    """Committed: 2, 4, 5, 7, 8 (1, 3, 6 never committed): a score vector has 5 entries, in that order."""
+    task = FLTask.deploy(CONFIG_HASH, SALT, {"from": aggregator})
+    for client in fleet:
+        task.register({"from": client})
+    committee = Committee.deploy(task, 3, 0, 5000, FIRST_COMMITTEE, {"from": aggregator})
+    task.addRoundHook(committee, {"from": aggregator})
+    task.openRound(1, MODEL_0, [0b111111110], {"from": aggregator})
+    for client_id in (2, 4, 5, 7, 8):
+        task.commitUpdate(1, update_hash(client_id), {"from": member(fleet, client_id)})
+    task.closeCommits(1, {"from": aggregator})
+    rows = {2: [0, 30, 0, 0, 10], 5: [0, 20, 0, 0, 40], 7: [0, 10, 0, 0, 50]}
+    score_rows(rows, fleet, committee)
+    committee.tally(1, {"from": aggregator})
+    expected = reference.tally(rows, FIRST_COMMITTEE, [2, 4, 5, 7, 8], "robust", 5000, 3)
+    assert ints(committee.mediansOf(1)) == expected.medians == [0, 20, 0, 0, 40]
+    assert from_words(committee.scoredOf(1)) == [2, 4, 5, 7, 8]
+    assert [committee.medianScore(1, i) for i in (3, 4, 8)] == [0, 20, 40]
+    assert from_words(committee.selectedOf(1)) == expected.selected == [8]
+    assert ints(committee.membersOf(2)) == expected.elected == [2, 4, 8]
