@@ -34,7 +34,6 @@ contract Committee is ICommittee, IRoundHook {
     mapping(uint256 => uint256[]) private _scorers;
     mapping(uint256 => bool) private _tallied;
     mapping(uint256 => uint32[]) private _medians;
-    mapping(uint256 => uint256[]) private _scored;
     mapping(uint256 => uint256[]) private _selected;
 
     /// @param task_ the task whose rounds this committee rules
@@ -96,7 +95,6 @@ contract Committee is ICommittee, IRoundHook {
 
         _tallied[round] = true;
         _medians[round] = medians;
-        _scored[round] = candidates;
         uint256[] memory selected = selection.toWords();
         _selected[round] = selected;
         _members[round + 1] = next;
@@ -137,7 +135,8 @@ contract Committee is ICommittee, IRoundHook {
 
     /// @inheritdoc ICommittee
     function medianScore(uint256 round, uint256 id) external view returns (uint256) {
-        uint256[] storage scored = _scored[round];
+        if (!_tallied[round]) return 0;
+        uint256[] memory scored = _task.committedOf(round);
         uint256 w = id >> 8;
         if (w >= scored.length || (scored[w] >> (id & 255)) & 1 == 0) return 0;
         uint256 position = _popcount(scored[w] & ((1 << (id & 255)) - 1));
@@ -152,7 +151,8 @@ contract Committee is ICommittee, IRoundHook {
 
     /// @inheritdoc ICommittee
     function scoredOf(uint256 round) external view returns (uint256[] memory) {
-        return _scored[round];
+        // the task's committed set is fixed once its commits are closed, which the tally required
+        return _tallied[round] ? _task.committedOf(round) : new uint256[](0);
     }
 
     /// @inheritdoc ICommittee
