@@ -13,6 +13,9 @@ import {ClientSet} from "./libraries/ClientSet.sol";
 /// round is elected here, the members score the other clients' updates here, the selection of
 /// the updates to aggregate is computed here, and the task cannot be finalized with any other
 /// set of participants. See ICommittee for the exact rules.
+/// @dev Scoring starts once the task closed the round's commit phase, so the candidates (the
+/// round's committed set) are fixed: score vectors, medians and every loop of the tally are
+/// sized by that set, never by the number of registered clients.
 contract Committee is ICommittee, IRoundHook {
     using ClientSet for uint256[];
 
@@ -61,9 +64,10 @@ contract Committee is ICommittee, IRoundHook {
         if (id == 0 || !_members[round].has(id)) revert NotCommitteeMember(round, msg.sender);
         if (round != _task.currentRound()) revert RoundNotScoring(round);
         if (_tallied[round]) revert AlreadyTallied(round);
+        if (_task.commitsOpen(round)) revert CommitsStillOpen(round);
         if (_scores[round][id].length != 0) revert AlreadyScored(round, id);
-        uint256 clients = _task.clientCount();
-        if (scores.length != clients) revert ScoreCountMismatch(clients, scores.length);
+        uint256 committed = _count(_task.committedOf(round));
+        if (scores.length != committed) revert ScoreCountMismatch(committed, scores.length);
 
         _scores[round][id] = scores;
         _scorers[round].push(id);
@@ -74,15 +78,18 @@ contract Committee is ICommittee, IRoundHook {
     function tally(uint256 round) external {
         if (_tallied[round]) revert AlreadyTallied(round);
         if (round == 0 || round != _task.currentRound()) revert RoundNotScoring(round);
+        if (_task.commitsOpen(round)) revert CommitsStillOpen(round);
         uint256[] memory members = _members[round];
         uint256 scored = _scorers[round].length;
         if (scored < members.length) {
             if (msg.sender != _task.aggregator()) revert ScoringIncomplete(round, scored, members.length);
             if (scored * 2 <= members.length) revert NoQuorum(round, scored, members.length / 2 + 1);
         }
-        (uint32[] memory medians, uint256[] memory eligible) = _medianScores(round, members);
-        uint256[] memory byHighest = _ranked(eligible, medians, false);
-        uint256[] memory selection = _take(strategy == Strategy.Robust ? byHighest : _ranked(eligible, medians, true),
+        uint256[] memory candidates = _task.committedOf(round);
+        (uint32[] memory medians, uint256[] memory eligible, uint32[] memory byId) =
+            _medianScores(round, members, candidates.toIds());
+        uint256[] memory byHighest = _ranked(eligible, byId, false);
+        uint256[] memory selection = _take(strategy == Strategy.Robust ? byHighest : _ranked(eligible, byId, true),
             eligible.length == 0 ? 0 : _max(1, eligible.length * selectBps / BPS));
         uint256[] memory next = _elect(byHighest, members);
 
@@ -128,13 +135,24 @@ contract Committee is ICommittee, IRoundHook {
 
     /// @inheritdoc ICommittee
     function medianScore(uint256 round, uint256 id) external view returns (uint256) {
-        uint32[] storage medians = _medians[round];
-        return id == 0 || id > medians.length ? 0 : medians[id - 1];
+        if (!_tallied[round]) return 0;
+        uint256[] memory scored = _task.committedOf(round);
+        uint256 w = id >> 8;
+        if (w >= scored.length || (scored[w] >> (id & 255)) & 1 == 0) return 0;
+        uint256 position = _popcount(scored[w] & ((1 << (id & 255)) - 1));
+        for (uint256 i = 0; i < w; ++i) position += _popcount(scored[i]);
+        return _medians[round][position];
     }
 
-    /// @notice The median score of every client in the tallied `round` (`[id - 1]`; 0: not eligible).
+    /// @inheritdoc ICommittee
     function mediansOf(uint256 round) external view returns (uint32[] memory) {
         return _medians[round];
+    }
+
+    /// @inheritdoc ICommittee
+    function scoredOf(uint256 round) external view returns (uint256[] memory) {
+        // the task's committed set is fixed once its commits are closed, which the tally required
+        return _tallied[round] ? _task.committedOf(round) : new uint256[](0);
     }
 
     /// @inheritdoc ICommittee
@@ -147,33 +165,53 @@ contract Committee is ICommittee, IRoundHook {
         return _tallied[round];
     }
 
-    /// @dev Each candidate's median score over the members who scored, and the eligible ids (ascending).
-    function _medianScores(uint256 round, uint256[] memory members)
+    /// @dev Each committed client's median score over the members who scored (`medians[k]` for
+    /// `ids[k]`; 0 for members), the eligible ids (ascending), and the medians by id
+    /// (`byId[id - 1]`, as long as the highest committed id) for ranking.
+    function _medianScores(uint256 round, uint256[] memory members, uint256[] memory ids)
         private
         view
-        returns (uint32[] memory medians, uint256[] memory eligible)
+        returns (uint32[] memory medians, uint256[] memory eligible, uint32[] memory byId)
     {
-        uint256 clients = _task.clientCount();
         uint256[] memory scorers = _scorers[round];
         uint32[][] memory table = new uint32[][](scorers.length);
         for (uint256 j = 0; j < scorers.length; ++j) {
             table[j] = _scores[round][scorers[j]];
         }
-        medians = new uint32[](clients);
-        eligible = new uint256[](clients);
+        uint256 n = ids.length;
+        medians = new uint32[](n);
+        eligible = new uint256[](n);
+        byId = new uint32[](n == 0 ? 0 : ids[n - 1]);
         uint256 count = 0;
         uint32[] memory column = new uint32[](scorers.length);
-        for (uint256 id = 1; id <= clients; ++id) {
-            if (members.has(id) || !_task.hasCommitted(round, id)) continue;
-            for (uint256 j = 0; j < scorers.length; ++j) {
-                column[j] = id <= table[j].length ? table[j][id - 1] : 0;
-            }
+        for (uint256 k = 0; k < n; ++k) {
+            uint256 id = ids[k];
+            if (members.has(id)) continue;
+            for (uint256 j = 0; j < scorers.length; ++j) column[j] = table[j][k];
             uint32 median = _median(column);
-            medians[id - 1] = median;
+            medians[k] = median;
+            byId[id - 1] = median;
             if (median > 0) eligible[count++] = id;
         }
         assembly {
             mstore(eligible, count)
+        }
+    }
+
+    /// @dev Number of ids in the bitmap `words`.
+    function _count(uint256[] memory words) private pure returns (uint256 c) {
+        for (uint256 w = 0; w < words.length; ++w) c += _popcount(words[w]);
+    }
+
+    /// @dev Number of set bits of `x` (a constant number of steps).
+    function _popcount(uint256 x) private pure returns (uint256) {
+        if (x == type(uint256).max) return 256;
+        unchecked {
+            x -= (x >> 1) & 0x5555555555555555555555555555555555555555555555555555555555555555;
+            x = (x & 0x3333333333333333333333333333333333333333333333333333333333333333)
+                + ((x >> 2) & 0x3333333333333333333333333333333333333333333333333333333333333333);
+            x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f;
+            return (x * 0x0101010101010101010101010101010101010101010101010101010101010101) >> 248;
         }
     }
 

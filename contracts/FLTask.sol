@@ -7,15 +7,20 @@ import {IFLTask} from "../interfaces/IFLTask.sol";
 import {IRoundHook} from "../interfaces/IRoundHook.sol";
 
 /// @title FLTask — one federated learning experiment's rounds, committed on chain
-/// @notice The aggregator (the deployer) records the hash of the task config. Clients register
-/// with their own keys. Each round runs the state machine `None → Open → Finalized`: the
-/// aggregator opens it on the current global model for a selected set of clients, each selected
-/// client commits the hash of its update (from its own account, or signed with its own key and
-/// relayed in a batch), and the aggregator finalizes it with the new global model, the clients
-/// whose updates it aggregated (each of which must have committed), their weights and the
-/// aggregation rule: enough to recompute the round. Contracts added as round hooks before the
-/// first round (a committee, a reward token) are called at the end of every finalization and may
-/// veto it by reverting.
+/// @notice The aggregator (the deployer) records the hash of the task config and a random salt;
+/// together they make the experiment id that every client signature carries, so a signature
+/// made for one run is worthless to any other run, even one whose task sits at the same address
+/// on a fresh chain with the same config. Clients register with their own keys until round 1
+/// opens; the set of clients is fixed from then on. Each round runs the state machine
+/// `None → Open → Finalized`: the aggregator opens it on the current global model for a selected
+/// set of clients, each selected client commits the hash of its update (from its own account, or
+/// signed with its own key and relayed in a batch) until the aggregator closes the commit phase
+/// (`closeCommits`, or implicitly at finalize), and the aggregator finalizes it with the new
+/// global model, the clients whose updates it aggregated (each of which must have committed),
+/// their weights and the aggregation rule: enough to recompute the round. A round finalized
+/// with no participants keeps its start model. Contracts added as round hooks before the first
+/// round (a committee, a reward token) are called at the end of every finalization and may veto
+/// it by reverting.
 /// @dev Rounds are numbered 1, 2, ... and opened strictly in order. A commitment's hash lives in
 /// its `UpdateCommitted` event; storage keeps, per round, the bitmap of clients that committed
 /// and `commitDigest`, a hash chain over the (client id, update hash) pairs in commit order, so
@@ -31,6 +36,7 @@ contract FLTask is IFLTask, EIP712 {
 
     struct Round {
         RoundState state;
+        bool commitsClosed;
         uint32 selectedCount;
         uint32 commitCount;
         uint32 participantCount;
@@ -53,15 +59,20 @@ contract FLTask is IFLTask, EIP712 {
     }
 
     /// @notice EIP-712 type of a client's signed commitment.
-    bytes32 public constant COMMIT_TYPEHASH = keccak256("Commit(uint256 round,bytes32 updateHash)");
+    bytes32 public constant COMMIT_TYPEHASH =
+        keccak256("Commit(bytes32 experiment,uint256 round,bytes32 updateHash)");
     /// @notice EIP-712 type of a client's signed registration.
-    bytes32 public constant REGISTER_TYPEHASH = keccak256("Register(address client)");
+    bytes32 public constant REGISTER_TYPEHASH = keccak256("Register(bytes32 experiment,address client)");
     uint256 private constant NO_WORD = type(uint256).max;
 
     /// @notice The account that opens and finalizes rounds.
     address public immutable aggregator;
     /// @notice keccak-256 of the canonical experiment config.
     bytes32 public immutable configHash;
+    /// @notice The 32 random bytes the deployer chose for this run.
+    bytes32 public immutable salt;
+    /// @notice keccak256(abi.encode(configHash, salt)): the experiment every client signature is bound to.
+    bytes32 public immutable experimentId;
     /// @notice The last round opened (0 before the first).
     uint256 public currentRound;
     /// @notice The id of a registered client (0 for an account that is not registered).
@@ -79,12 +90,21 @@ contract FLTask is IFLTask, EIP712 {
         _;
     }
 
+    modifier whileRegistrationOpen() {
+        if (currentRound != 0) revert RegistrationClosed();
+        _;
+    }
+
     /// @param taskConfigHash keccak-256 of the canonical experiment config
-    constructor(bytes32 taskConfigHash) EIP712("OnChainFL", "1") {
-        if (taskConfigHash == bytes32(0)) revert ZeroHash();
+    /// @param taskSalt 32 random bytes chosen for this run (never zero), so that no two runs share an experiment id
+    constructor(bytes32 taskConfigHash, bytes32 taskSalt) EIP712("OnChainFL", "1") {
+        if (taskConfigHash == bytes32(0) || taskSalt == bytes32(0)) revert ZeroHash();
+        bytes32 id = keccak256(abi.encode(taskConfigHash, taskSalt));
         aggregator = msg.sender;
         configHash = taskConfigHash;
-        emit TaskCreated(msg.sender, taskConfigHash);
+        salt = taskSalt;
+        experimentId = id;
+        emit TaskCreated(msg.sender, taskConfigHash, taskSalt, id);
     }
 
     /// @inheritdoc IFLTask
@@ -97,7 +117,7 @@ contract FLTask is IFLTask, EIP712 {
     // --- registration ---------------------------------------------------------------------------
 
     /// @inheritdoc IFLTask
-    function register() external returns (uint256 id) {
+    function register() external whileRegistrationOpen returns (uint256 id) {
         if (clientId[msg.sender] != 0) revert AlreadyRegistered(msg.sender);
         return _register(msg.sender);
     }
@@ -106,13 +126,14 @@ contract FLTask is IFLTask, EIP712 {
     function registerBatch(address[] calldata accounts, bytes[] calldata signatures)
         external
         onlyAggregator
+        whileRegistrationOpen
         returns (uint256 registered)
     {
         if (signatures.length != accounts.length) revert LengthMismatch(accounts.length, signatures.length);
         for (uint256 i = 0; i < accounts.length; ++i) {
             address account = accounts[i];
             if (clientId[account] != 0) revert AlreadyRegistered(account);
-            bytes32 digest = _hashTypedDataV4(keccak256(abi.encode(REGISTER_TYPEHASH, account)));
+            bytes32 digest = registerDigest(account);
             if (!_signedBy(account, digest, signatures[i])) revert BadRegistrationSignature(account);
             _register(account);
         }
@@ -145,6 +166,7 @@ contract FLTask is IFLTask, EIP712 {
     /// @inheritdoc IFLTask
     function commitUpdate(uint256 round, bytes32 updateHash) external {
         Round storage r = _openRound(round);
+        if (r.commitsClosed) revert CommitsAlreadyClosed(round);
         uint256 id = clientId[msg.sender];
         if (id == 0) revert NotRegistered(msg.sender);
         Cursor memory cursor = _cursor(r);
@@ -169,6 +191,10 @@ contract FLTask is IFLTask, EIP712 {
         if (updateHashes.length != n) revert LengthMismatch(n, updateHashes.length);
         if (signatures.length != n) revert LengthMismatch(n, signatures.length);
 
+        if (r.commitsClosed) {
+            for (uint256 i = 0; i < n; ++i) emit CommitRejected(round, clientIds[i], CommitRejection.CommitsClosed);
+            return 0;
+        }
         Cursor memory cursor = _cursor(r);
         for (uint256 i = 0; i < n; ++i) {
             CommitRejection reason = _commitSigned(round, clientIds[i], updateHashes[i], signatures[i], cursor);
@@ -176,6 +202,14 @@ contract FLTask is IFLTask, EIP712 {
         }
         _save(r, round, cursor);
         return cursor.accepted;
+    }
+
+    /// @inheritdoc IFLTask
+    function closeCommits(uint256 round) external onlyAggregator {
+        Round storage r = _openRound(round);
+        if (r.commitsClosed) revert CommitsAlreadyClosed(round);
+        r.commitsClosed = true;
+        emit CommitsClosed(round, r.commitCount);
     }
 
     /// @inheritdoc IFLTask
@@ -192,6 +226,9 @@ contract FLTask is IFLTask, EIP712 {
         if (globalModelHash == bytes32(0) || ruleHash == bytes32(0)) revert ZeroHash();
         uint256 count = _checkedCount(participants);
         if (weights.length != count) revert LengthMismatch(count, weights.length);
+        if (count == 0 && globalModelHash != r.startModelHash) {
+            revert ModelChangedWithoutParticipants(round, r.startModelHash, globalModelHash);
+        }
         uint256 k = 0;
         for (uint256 w = 0; w < participants.length; ++w) {
             uint256 word = participants[w];
@@ -203,6 +240,10 @@ contract FLTask is IFLTask, EIP712 {
             }
         }
 
+        if (!r.commitsClosed) {
+            r.commitsClosed = true;
+            emit CommitsClosed(round, r.commitCount);
+        }
         r.state = RoundState.Finalized;
         r.participantCount = uint32(count);
         r.finalModelHash = globalModelHash;
@@ -217,9 +258,27 @@ contract FLTask is IFLTask, EIP712 {
 
     // --- views ----------------------------------------------------------------------------------
 
-    /// @notice The EIP-712 digest a client signs to commit `updateHash` to `round` of this task.
+    /// @notice The EIP-712 digest a client signs to commit `updateHash` to `round` of this task:
+    /// the struct `Commit(bytes32 experiment,uint256 round,bytes32 updateHash)` with `experiment = experimentId`.
     function commitDigest(uint256 round, bytes32 updateHash) public view returns (bytes32) {
-        return _hashTypedDataV4(_hash3(COMMIT_TYPEHASH, bytes32(round), updateHash));
+        return _hashTypedDataV4(_hash4(COMMIT_TYPEHASH, experimentId, bytes32(round), updateHash));
+    }
+
+    /// @notice The EIP-712 digest `client` signs to be registered by the aggregator:
+    /// the struct `Register(bytes32 experiment,address client)` with `experiment = experimentId`.
+    function registerDigest(address client) public view returns (bytes32) {
+        return _hashTypedDataV4(keccak256(abi.encode(REGISTER_TYPEHASH, experimentId, client)));
+    }
+
+    /// @inheritdoc IFLTask
+    function commitsOpen(uint256 round) external view returns (bool) {
+        Round storage r = _rounds[round];
+        return r.state == RoundState.Open && !r.commitsClosed;
+    }
+
+    /// @inheritdoc IFLTask
+    function registrationOpen() external view returns (bool) {
+        return currentRound == 0;
     }
 
     /// @notice This task's EIP-712 domain separator (name "OnChainFL", version "1", chain id, address).
@@ -282,7 +341,7 @@ contract FLTask is IFLTask, EIP712 {
         return (_committed[round][id >> 8] >> (id & 255)) & 1 == 1;
     }
 
-    /// @notice Bitmap of the clients that committed to `round`.
+    /// @inheritdoc IFLTask
     function committedOf(uint256 round) external view returns (uint256[] memory words) {
         uint256 n = _selected[round].length;
         words = new uint256[](n);
@@ -380,6 +439,18 @@ contract FLTask is IFLTask, EIP712 {
         return error == ECDSA.RecoverError.NoError && recovered == signer;
     }
 
+    /// @dev keccak256 of four words, in scratch memory: a batch's loop allocates nothing.
+    function _hash4(bytes32 a, bytes32 b, bytes32 c, bytes32 d) private pure returns (bytes32 h) {
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            mstore(ptr, a)
+            mstore(add(ptr, 0x20), b)
+            mstore(add(ptr, 0x40), c)
+            mstore(add(ptr, 0x60), d)
+            h := keccak256(ptr, 0x80)
+        }
+    }
+
     /// @dev keccak256 of three words, in scratch memory: a batch's loop allocates nothing.
     function _hash3(bytes32 a, bytes32 b, bytes32 c) private pure returns (bytes32 h) {
         assembly ("memory-safe") {
@@ -402,11 +473,6 @@ contract FLTask is IFLTask, EIP712 {
             if (highest > n) revert UnknownClientId(highest);
             count += _popcount(word);
         }
-    }
-
-    function _contains(uint256[] storage set, uint256 id) private view returns (bool) {
-        uint256 w = id >> 8;
-        return w < set.length && (set[w] >> (id & 255)) & 1 == 1;
     }
 
     function _popcount(uint256 x) private pure returns (uint256 c) {

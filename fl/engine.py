@@ -156,7 +156,10 @@ class Engine:
             kept = self.committee.select(round_, updates, outcome.accepted, kept, self.global_state)
         if kept:
             self.global_state = self.algorithm.aggregate(self.global_state, kept)
-        self.global_hash = self.store.put(self.global_state, global_metadata(round_))
+            self.global_hash = self.store.put(self.global_state, global_metadata(round_))
+        # else: a round with no usable update keeps the previous global artifact; the task only
+        # finalizes an empty round on its start model
+
         if self.on_trained:
             self.on_trained(round_, self.client_state)
         self.ledger.finalize(round_, self.global_hash, [u.client_id for u in kept], self.algorithm.weights(kept),

@@ -139,6 +139,7 @@ def _chain_info(run: RunDir, session, task, client_ids, config_hash: str, algori
     run.write_json("chain.json", {
         "network": session.network, "contract": task.address, "aggregator": str(task.aggregator),
         "clients": {str(cid): str(task.clients[cid]) for cid in client_ids}, "config_hash": config_hash,
+        "salt": task.salt, "experiment_id": task.experiment_id,
         "db_path": session.db_path, "chain_pid": session.pid, "commit_mode": task.commit_mode,
         "hooks": hooks.addresses(),
         **({"algorithm": algorithm_info} if algorithm_info else {}),

@@ -9,7 +9,21 @@ the global model the aggregator finalized. Nothing the aggregator says off chain
 the config is checked against the hash the chain recorded at deploy (keccak-256 of its RFC 8785
 form, fl/jcs.py). What the run folder reports beside the chain's records (config.yaml, the
 round-1 start model, the accuracy and loss in metrics.csv and summary.json) is checked by
-fl/verify_outputs.py, whose docstring states how and with what tolerance.
+fl/verify_outputs.py, whose docstring states how and with what tolerance. A round finalized with
+no participants must end on its start model (final == start; the contract enforces it too).
+VERIFY.md specifies every check precisely enough to implement without this code (refverify/ is
+such an implementation).
+
+Weights and their trust assumption: a participant's aggregation weight is the `num_samples` in
+the metadata of its update artifact, which the client signs (or sends) through the update hash
+it commits; verify recomputes every weight from those signed artifacts and fails a round whose
+on-chain weights differ, so the aggregator cannot re-weight clients. What no one can check from
+the chain and the store is whether a signed count is true: a client may claim more samples than
+it holds, and the aggregator may register sybil clients (keys it controls, registered before
+round 1 like any other) that sign huge counts. Such an update gets its claimed weight in the
+aggregate and its share of the round's reward, and the run still verifies. verify proves that
+the rounds were computed as recorded from what the registered clients signed, not that the
+registered clients are distinct, honest parties.
 """
 from __future__ import annotations
 
@@ -120,7 +134,7 @@ class _ChainLog:
         round_, client_id, digest_hash = event.args.round, event.args.clientId, bytes(event.args.updateHash)
         for cid, update_hash, signature in zip(args["clientIds"], args["updateHashes"], args["signatures"]):
             if cid == client_id and bytes(update_hash) == digest_hash:
-                digest = signing.commit_digest(self.task.domain, round_, digest_hash)
+                digest = signing.commit_digest(self.task.domain, self.task.experiment_id, round_, digest_hash)
                 return signing.recover_signer(digest, bytes(signature))
         return None
 
@@ -206,8 +220,11 @@ def verify_task(run: Path, task, metrics: bool = True, progress: bool = False) -
         if record.rule_hash != algorithm.rule_hash():
             problems.append(f"rule hash on chain {record.rule_hash} is not the task algorithm's {algorithm.rule_hash()}")
         previous_state, _ = start
-        new_state = algorithm.aggregate(previous_state, used) if used else previous_state
-        recomputed = hex_hash(codec.keccak(codec.encode(new_state, global_metadata(round_))))
+        if not used:  # an empty round keeps its start model
+            recomputed = record.start_model
+        else:
+            recomputed = hex_hash(codec.keccak(codec.encode(algorithm.aggregate(previous_state, used),
+                                                            global_metadata(round_))))
         if recomputed != record.final_model:
             problems.append(f"aggregate recomputed from the committed updates of clients {record.participants} "
                             f"hashes to {recomputed}, the chain finalized {record.final_model}")

@@ -10,9 +10,17 @@ import {IRoundHook} from "./IRoundHook.sol";
 ///
 /// A client registers and commits the keccak-256 of its update artifact either itself
 /// (`register`, `commitUpdate`: one transaction each) or by signing the EIP-712 messages
-/// `Register(client)` / `Commit(round, updateHash)` for this task and letting the aggregator
-/// submit many of them in one transaction (`registerBatch`, `commitBatch`). Either way the
-/// registration and the commitment are bound to the client's own key.
+/// `Register(bytes32 experiment,address client)` / `Commit(bytes32 experiment,uint256 round,bytes32 updateHash)`
+/// in the domain (name "OnChainFL", version "1", chainId, verifyingContract = the task), with
+/// `experiment = experimentId = keccak256(abi.encode(configHash, salt))`, and letting the
+/// aggregator submit many of them in one transaction (`registerBatch`, `commitBatch`). Either
+/// way the registration and the commitment are bound to the client's own key and to this one
+/// run: the deployer's random salt differs between runs even where the task's address, chain
+/// id and config do not.
+///
+/// Registration closes when round 1 opens. A round's commit phase closes with `closeCommits`
+/// or at the latest at `finalizeRound`; its committed set is fixed from then on (a committee
+/// scores it). A round finalized with no participants must keep its start model.
 interface IFLTask {
     /// @notice Why a signed commitment in a batch was not recorded.
     enum CommitRejection {
@@ -21,17 +29,21 @@ interface IFLTask {
         NotSelected,
         AlreadyCommitted,
         ZeroHash,
-        BadSignature
+        BadSignature,
+        CommitsClosed
     }
 
-    /// @notice The task was created by `aggregator` for the experiment whose config hashes to `configHash`.
-    event TaskCreated(address indexed aggregator, bytes32 configHash);
+    /// @notice The task was created by `aggregator` for the experiment whose config hashes to
+    /// `configHash`, with the deployer's random `salt`; `experimentId` = keccak256(abi.encode(configHash, salt)).
+    event TaskCreated(address indexed aggregator, bytes32 configHash, bytes32 salt, bytes32 experimentId);
     /// @notice `client` registered and was given `clientId`.
     event ClientRegistered(address indexed client, uint256 indexed clientId);
     /// @notice Round `round` opened on the global model `globalModelHash` for the clients in `selected`.
     event RoundOpened(uint256 indexed round, bytes32 globalModelHash, uint256[] selected);
     /// @notice Client `clientId` (account `client`) committed the update whose artifact hashes to `updateHash`.
     event UpdateCommitted(uint256 indexed round, address indexed client, uint256 clientId, bytes32 updateHash);
+    /// @notice The commit phase of round `round` ended with `commitCount` commitments recorded.
+    event CommitsClosed(uint256 indexed round, uint256 commitCount);
     /// @notice A signed commitment of a batch was not recorded, for `reason`.
     event CommitRejected(uint256 indexed round, uint256 indexed clientId, CommitRejection reason);
     /// @notice Round `round` was finalized: `globalModelHash` aggregates the updates of `participants`
@@ -57,6 +69,9 @@ interface IFLTask {
     error EmptySet();
     error ZeroHash();
     error RoundsAlreadyStarted();
+    error RegistrationClosed();
+    error CommitsAlreadyClosed(uint256 round);
+    error ModelChangedWithoutParticipants(uint256 round, bytes32 startModelHash, bytes32 globalModelHash);
 
     /// @notice `hook` will be called at the end of every finalization.
     event RoundHookAdded(address indexed hook);
@@ -67,11 +82,13 @@ interface IFLTask {
     function addRoundHook(IRoundHook hook) external;
 
     /// @notice Register the caller as a client of this task.
+    /// @dev Only before round 1 opens (`RegistrationClosed` after).
     /// @return clientId the caller's new 1-based id
     function register() external returns (uint256 clientId);
 
-    /// @notice Register many clients, each of which signed `Register(client)` for this task.
-    /// @dev Only the aggregator. Reverts if any account is registered already or its signature is wrong.
+    /// @notice Register many clients, each of which signed `Register(experimentId, client)` for this task.
+    /// @dev Only the aggregator, only before round 1 opens. Reverts if any account is registered
+    /// already or its signature is wrong.
     /// @return registered how many clients were registered (all of them)
     function registerBatch(address[] calldata accounts, bytes[] calldata signatures)
         external
@@ -83,14 +100,16 @@ interface IFLTask {
     function openRound(uint256 round, bytes32 globalModelHash, uint256[] calldata selected) external;
 
     /// @notice Commit, from the client's own account, the hash of its update for the open round `round`.
+    /// @dev Only while the round's commit phase is open (`CommitsAlreadyClosed` after).
     function commitUpdate(uint256 round, bytes32 updateHash) external;
 
     /// @notice Record many clients' signed commitments for the open round `round` in one transaction.
     /// @dev Only the aggregator. An entry that fails a check is skipped with a `CommitRejected`
-    /// event, so one bad client cannot block the honest ones.
+    /// event, so one bad client cannot block the honest ones; after the commit phase closed, every
+    /// entry is rejected with `CommitsClosed`.
     /// @param clientIds the committing clients
     /// @param updateHashes each client's update hash
-    /// @param signatures each client's 65-byte EIP-712 signature of `Commit(round, updateHash)`
+    /// @param signatures each client's 65-byte EIP-712 signature of `Commit(experimentId, round, updateHash)`
     /// @return accepted how many entries were recorded
     function commitBatch(
         uint256 round,
@@ -99,8 +118,14 @@ interface IFLTask {
         bytes[] calldata signatures
     ) external returns (uint256 accepted);
 
+    /// @notice End the commit phase of the open round `round`: its committed set is fixed from now on.
+    /// @dev Only the aggregator, once per round. `finalizeRound` does it implicitly.
+    function closeCommits(uint256 round) external;
+
     /// @notice Finalize the open round `round` with the new global model hash.
-    /// @dev Only the aggregator; every participant must have committed to this round.
+    /// @dev Only the aggregator; every participant must have committed to this round. Closes the
+    /// commit phase if it is still open. With no participants, `globalModelHash` must be the
+    /// round's start model (`ModelChangedWithoutParticipants` otherwise).
     /// @param participants bitmap of the client ids whose updates were aggregated
     /// @param weights the aggregation weight of each participant, in ascending id order
     /// @param ruleHash keccak-256 of the aggregation rule: algorithm id and its parameters
@@ -129,4 +154,16 @@ interface IFLTask {
 
     /// @notice Whether client `id` committed an update to `round`.
     function hasCommitted(uint256 round, uint256 id) external view returns (bool);
+
+    /// @notice Bitmap of the clients that committed to `round` (fixed once its commit phase closed).
+    function committedOf(uint256 round) external view returns (uint256[] memory words);
+
+    /// @notice Whether round `round` is open and still takes commitments.
+    function commitsOpen(uint256 round) external view returns (bool);
+
+    /// @notice Whether clients may still register (until round 1 opens).
+    function registrationOpen() external view returns (bool);
+
+    /// @notice keccak256(abi.encode(configHash, salt)): the experiment every client signature is bound to.
+    function experimentId() external view returns (bytes32);
 }

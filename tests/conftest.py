@@ -35,6 +35,7 @@ def _launch_on_free_ports() -> None:
 _launch_on_free_ports()
 
 CONFIG_HASH = "0x" + "c0" * 32
+SALT = "0x" + "5a" * 32  # the run's random salt (fixed here: tests need known addresses and digests)
 ZERO_ADDRESS = "0x" + "00" * 20
 MODEL_0 = "0x" + "a0" * 32
 MODEL_1 = "0x" + "a1" * 32
@@ -66,7 +67,7 @@ def clients(accounts):
 
 @pytest.fixture
 def task(FLTask, aggregator):
-    return FLTask.deploy(CONFIG_HASH, {"from": aggregator})
+    return FLTask.deploy(CONFIG_HASH, SALT, {"from": aggregator})
 
 
 @pytest.fixture
@@ -121,7 +122,7 @@ def signed(task):
     def sign(key, round_, update_hash, for_task=None):
         target = for_task or task
         domain = signing.domain_separator(chain.id, target.address)
-        return signing.sign_digest(key, signing.commit_digest(domain, round_, update_hash))
+        return signing.sign_digest(key, signing.commit_digest(domain, target.experimentId(), round_, update_hash))
 
     return sign
 
@@ -185,8 +186,8 @@ def fleet(accounts):
     return accounts[1:9]
 
 
-def _committee_task(FLTask, Committee, aggregator, fleet, strategy, reward_token=None):
-    task = FLTask.deploy(CONFIG_HASH, {"from": aggregator})
+def _committee_task(FLTask, Committee, aggregator, fleet, strategy, reward_token=None, close=True):
+    task = FLTask.deploy(CONFIG_HASH, SALT, {"from": aggregator})
     for client in fleet:
         task.register({"from": client})
     committee = Committee.deploy(task, 3, STRATEGY[strategy], 5000, FIRST_COMMITTEE, {"from": aggregator})
@@ -198,6 +199,8 @@ def _committee_task(FLTask, Committee, aggregator, fleet, strategy, reward_token
     task.openRound(1, MODEL_0, [0b111111110], {"from": aggregator})
     for client_id, client in enumerate(fleet[:7], start=1):
         task.commitUpdate(1, update_hash(client_id), {"from": client})
+    if close:
+        task.closeCommits(1, {"from": aggregator})
     return task, committee, token
 
 
@@ -205,8 +208,16 @@ def _committee_task(FLTask, Committee, aggregator, fleet, strategy, reward_token
 def committee_round(request, FLTask, Committee, aggregator, fleet):
     """A task with 8 clients and a committee ([2, 5, 7], strategy `robust` unless parametrized
     indirectly, half of the eligible updates selected) as its round hook; round 1 open for every
-    client, ids 1..7 committed, 8 not. Returns (task, committee)."""
+    client, ids 1..7 committed, 8 not, and its commit phase closed (score vectors have 7 entries).
+    Returns (task, committee)."""
     task, committee, _ = _committee_task(FLTask, Committee, aggregator, fleet, getattr(request, "param", "robust"))
+    return task, committee
+
+
+@pytest.fixture
+def committee_round_committing(FLTask, Committee, aggregator, fleet):
+    """`committee_round` (robust) with the commit phase of round 1 still open. Returns (task, committee)."""
+    task, committee, _ = _committee_task(FLTask, Committee, aggregator, fleet, "robust", close=False)
     return task, committee
 
 
@@ -221,7 +232,7 @@ def rewarded_committee_round(FLTask, Committee, RewardToken, aggregator, fleet):
 def rewarded_round(FLTask, RewardToken, aggregator, clients):
     """A task with 4 clients and a reward token (BUDGET per round, no committee) as its round hook;
     round 1 open for every client, ids 1..3 committed. Returns (task, token)."""
-    task = FLTask.deploy(CONFIG_HASH, {"from": aggregator})
+    task = FLTask.deploy(CONFIG_HASH, SALT, {"from": aggregator})
     for client in clients:
         task.register({"from": client})
     token = RewardToken.deploy("OnChainFL Reward", "OFLR", task, ZERO_ADDRESS, BUDGET, 0, {"from": aggregator})

@@ -111,3 +111,14 @@ def test_scaffold_commits_its_control_variates_and_its_rounds_recompute_from_the
         digest = "0x" + artifact_hash(encode(recomputed, {"kind": "global", "round": str(r)})).hex()
         assert digest == record.final_model
         assert any(float(v.abs().sum()) > 0 for k, v in recomputed.items() if k.startswith(SERVER_C))
+
+
+def test_each_run_draws_its_own_salt_and_records_it_with_the_experiment_id(tiny_config, FLTask):
+    from fl.chain import signing
+
+    infos = [chain_of(run_experiment(tiny_config(**{"train.rounds": 1})), FLTask) for _ in range(2)]
+    for task, info in infos:
+        assert info["salt"] == task.salt and int(info["salt"], 16) != 0
+        assert info["experiment_id"] == task.experiment_id == signing.experiment_id(info["config_hash"], info["salt"])
+    assert infos[0][1]["salt"] != infos[1][1]["salt"]
+    assert infos[0][1]["experiment_id"] != infos[1][1]["experiment_id"]

@@ -6,7 +6,7 @@ from brownie.test import given
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
-from conftest import BUDGET, CONFIG_HASH, MODEL_1, RULE, ZERO_ADDRESS
+from conftest import BUDGET, CONFIG_HASH, MODEL_0, MODEL_1, RULE, ZERO_ADDRESS
 from fl.chain.bitmap import to_words
 from fl.committee import reference
 
@@ -16,7 +16,9 @@ def lower(account):
 
 
 def finalize(task, aggregator, participants, weights):
-    return task.finalizeRound(1, MODEL_1, to_words(participants), weights, RULE, {"from": aggregator})
+    """Finalize round 1 (on MODEL_1; a round without participants keeps its start model MODEL_0)."""
+    model = MODEL_1 if participants else MODEL_0
+    return task.finalizeRound(1, model, to_words(participants), weights, RULE, {"from": aggregator})
 
 
 def balances(token, accounts):
@@ -67,7 +69,7 @@ def test_deploy_rejects_bad_rewards(rewarded_committee_round, RewardToken, aggre
 
 def test_with_a_committee_scores_measure_contribution_and_scorers_share(rewarded_committee_round, aggregator, fleet):
     task, committee, token = rewarded_committee_round
-    scores = {2: [50, 0, 70, 10, 0, 90, 0, 99], 5: [60, 0, 70, 20, 0, 10, 0, 99], 7: [40, 0, 70, 30, 0, 80, 0, 99]}
+    scores = {2: [50, 0, 70, 10, 0, 90, 0], 5: [60, 0, 70, 20, 0, 10, 0], 7: [40, 0, 70, 30, 0, 80, 0]}
     for member_id, row in scores.items():
         committee.submitScores(1, row, {"from": fleet[member_id - 1]})
     committee.tally(1, {"from": aggregator})  # selects 3 (median 70) and 6 (median 80)

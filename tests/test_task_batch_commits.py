@@ -4,9 +4,9 @@ A bad entry is skipped with a CommitRejected(reason) event so the honest ones st
 """
 import brownie
 import pytest
-from brownie import chain
+from brownie import chain, web3
 
-from conftest import CONFIG_HASH, MODEL_0, MODEL_1, RULE
+from conftest import CONFIG_HASH, MODEL_0, MODEL_1, RULE, SALT
 from fl.chain import signing
 from fl.chain.task import REJECTIONS
 
@@ -30,10 +30,19 @@ def rejections(tx):
     return {int(e["clientId"]): REJECTIONS[int(e["reason"])] for e in tx.events["CommitRejected"]}
 
 
-def test_domain_separator_and_digest_agree_with_python(task):
+def test_domain_separator_and_digests_agree_with_python(task, accounts):
     domain = signing.domain_separator(chain.id, task.address)
+    experiment = signing.experiment_id(CONFIG_HASH, SALT)
     assert task.domainSeparator() == "0x" + domain.hex()
-    assert task.commitDigest(7, H1) == "0x" + signing.commit_digest(domain, 7, H1).hex()
+    assert task.commitDigest(7, H1) == "0x" + signing.commit_digest(domain, experiment, 7, H1).hex()
+    assert task.registerDigest(accounts[3]) == "0x" + signing.register_digest(domain, experiment, str(accounts[3])).hex()
+
+
+def test_type_hashes_name_the_experiment():
+    from eth_utils import keccak
+
+    assert signing.COMMIT_TYPEHASH == keccak(b"Commit(bytes32 experiment,uint256 round,bytes32 updateHash)")
+    assert signing.REGISTER_TYPEHASH == keccak(b"Register(bytes32 experiment,address client)")
 
 
 def test_batch_records_every_valid_signed_commitment(round_open, signing_clients, signed, aggregator):
@@ -63,7 +72,7 @@ def test_bad_signature_is_rejected_and_the_rest_recorded(case, round_open, signi
     bad = {
         "other round": lambda: signed(k1, 2, H1),
         "other hash": lambda: signed(k1, 1, H3),
-        "other task": lambda: signed(k1, 1, H1, for_task=FLTask.deploy(CONFIG_HASH, {"from": aggregator})),
+        "other task": lambda: signed(k1, 1, H1, for_task=FLTask.deploy(CONFIG_HASH, SALT, {"from": aggregator})),
         "other client's key": lambda: signed(k2, 1, H1),
         "malformed": lambda: signed(k1, 1, H1)[:64],
     }[case]()
@@ -109,6 +118,16 @@ def test_late_batch_after_finalize_reverts(round_open, signing_clients, signed, 
         round_open.commitBatch(1, [2], [H2], [signed(k2, 1, H2)], {"from": aggregator})
 
 
+def test_batch_after_close_commits_rejects_every_entry(round_open, signing_clients, signed, aggregator):
+    (_, _, k1), (_, _, k2), _ = signing_clients
+    round_open.closeCommits(1, {"from": aggregator})
+    tx = round_open.commitBatch(1, [1, 2], [H1, H2], [signed(k1, 1, H1), signed(k2, 1, H2)], {"from": aggregator})
+    assert tx.return_value == 0
+    assert rejections(tx) == {1: "CommitsClosed", 2: "CommitsClosed"}
+    assert "UpdateCommitted" not in tx.events
+    assert round_open.roundInfo(1)[4] == 0
+
+
 def test_mismatched_lengths_revert(round_open, signing_clients, signed, aggregator):
     _, _, key = signing_clients[0]
     with brownie.reverts("LengthMismatch: 2, 1"):
@@ -135,7 +154,7 @@ def keyed_accounts(accounts):
 def register_signature(task, account, key, for_task=None):
     target = for_task or task
     return signing.sign_digest(key, signing.register_digest(signing.domain_separator(chain.id, target.address),
-                                                            str(account)))
+                                                            target.experimentId(), str(account)))
 
 
 def test_register_batch_registers_every_signed_account_in_order(task, keyed_accounts, aggregator):
@@ -148,7 +167,7 @@ def test_register_batch_registers_every_signed_account_in_order(task, keyed_acco
 
 
 def test_register_batch_with_a_signature_for_another_task_reverts(task, keyed_accounts, aggregator, FLTask):
-    other = FLTask.deploy(CONFIG_HASH, {"from": aggregator})
+    other = FLTask.deploy(CONFIG_HASH, SALT, {"from": aggregator})
     (a, k), = keyed_accounts[:1]
     with brownie.reverts(f"BadRegistrationSignature: {a.address.lower()}"):
         task.registerBatch([a], [register_signature(task, a, k, for_task=other)], {"from": aggregator})
@@ -171,3 +190,49 @@ def test_register_batch_only_by_aggregator(task, keyed_accounts):
     (a, k), = keyed_accounts[:1]
     with brownie.reverts(f"NotAggregator: {a.address.lower()}"):
         task.registerBatch([a], [register_signature(task, a, k)], {"from": a})
+
+
+# --- signatures of one run are worthless to another run at the same address ----------------------
+
+OTHER_SALT = "0x" + "6b" * 32
+OTHER_CONFIG = "0x" + "c1" * 32
+
+
+@pytest.fixture
+def previous_run(FLTask, aggregator, keyed_accounts, signed):
+    """A run whose task registered one client by signature and took its signed round-1 commitment;
+    then the chain is wound back to before the task's deployment, as a fresh chain would be (every
+    run deploys from the same account at the same nonce). Returns (address, account, registration
+    signature, commitment signature)."""
+    (account, key), = keyed_accounts[:1]
+    task = FLTask.deploy(CONFIG_HASH, SALT, {"from": aggregator})
+    registration = register_signature(task, account, key)
+    task.registerBatch([account], [registration], {"from": aggregator})
+    task.openRound(1, MODEL_0, [0b10], {"from": aggregator})
+    commitment = signed(key, 1, H1, for_task=task)
+    assert task.commitBatch(1, [1], [H1], [commitment], {"from": aggregator}).return_value == 1
+    address = task.address
+    chain.undo(4)
+    assert len(web3.eth.get_code(address)) == 0
+    return address, account, registration, commitment
+
+
+@pytest.mark.parametrize("config_hash", [CONFIG_HASH, OTHER_CONFIG], ids=["same config", "other config"])
+def test_a_registration_signed_for_another_run_is_rejected(previous_run, FLTask, aggregator, config_hash):
+    address, account, registration, _ = previous_run
+    task = FLTask.deploy(config_hash, OTHER_SALT, {"from": aggregator})
+    assert task.address == address
+    with brownie.reverts(f"BadRegistrationSignature: {account.address.lower()}"):
+        task.registerBatch([account], [registration], {"from": aggregator})
+
+
+@pytest.mark.parametrize("config_hash", [CONFIG_HASH, OTHER_CONFIG], ids=["same config", "other config"])
+def test_a_commitment_signed_for_another_run_is_rejected(previous_run, FLTask, aggregator, config_hash):
+    address, account, _, commitment = previous_run
+    task = FLTask.deploy(config_hash, OTHER_SALT, {"from": aggregator})
+    assert task.address == address
+    task.register({"from": account})
+    task.openRound(1, MODEL_0, [0b10], {"from": aggregator})
+    tx = task.commitBatch(1, [1], [H1], [commitment], {"from": aggregator})
+    assert rejections(tx) == {1: "BadSignature"}
+    assert tx.return_value == 0

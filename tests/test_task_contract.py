@@ -3,7 +3,9 @@ import brownie
 import pytest
 from eth_utils import keccak
 
-from conftest import CONFIG_HASH, MODEL_0, MODEL_1, RULE, UPDATE
+from eth_abi import encode
+
+from conftest import CONFIG_HASH, MODEL_0, MODEL_1, RULE, SALT, UPDATE
 
 OPEN, FINALIZED = 1, 2
 
@@ -19,15 +21,28 @@ def ints(values):
 
 # --- deployment and registration ------------------------------------------------------------------
 
-def test_deploy_records_aggregator_and_config_hash(task, aggregator):
+def experiment_id(config_hash, salt):
+    return "0x" + keccak(encode(["bytes32", "bytes32"], [bytes.fromhex(config_hash[2:]), bytes.fromhex(salt[2:])])).hex()
+
+
+def test_deploy_records_aggregator_config_hash_salt_and_experiment_id(task, aggregator):
     assert task.aggregator() == aggregator
-    assert task.configHash() == CONFIG_HASH
-    assert task.tx.events["TaskCreated"] == {"aggregator": aggregator, "configHash": CONFIG_HASH}
+    assert (task.configHash(), task.salt()) == (CONFIG_HASH, SALT)
+    assert task.experimentId() == experiment_id(CONFIG_HASH, SALT)
+    assert task.tx.events["TaskCreated"] == {"aggregator": aggregator, "configHash": CONFIG_HASH, "salt": SALT,
+                                             "experimentId": experiment_id(CONFIG_HASH, SALT)}
 
 
-def test_deploy_rejects_zero_config_hash(FLTask, aggregator):
+def test_experiment_id_agrees_with_python(task):
+    from fl.chain import signing
+
+    assert task.experimentId() == signing.experiment_id(CONFIG_HASH, SALT)
+
+
+@pytest.mark.parametrize("config_hash,salt", [("0x" + "00" * 32, SALT), (CONFIG_HASH, "0x" + "00" * 32)])
+def test_deploy_rejects_a_zero_config_hash_or_salt(FLTask, aggregator, config_hash, salt):
     with brownie.reverts("ZeroHash: "):
-        FLTask.deploy("0x" + "00" * 32, {"from": aggregator})
+        FLTask.deploy(config_hash, salt, {"from": aggregator})
 
 
 def test_register_gives_sequential_ids_and_emits(task, clients):
@@ -43,6 +58,20 @@ def test_second_registration_reverts(task, clients):
     task.register({"from": clients[0]})
     with brownie.reverts(f"AlreadyRegistered: {lower(clients[0])}"):
         task.register({"from": clients[0]})
+
+
+def test_registration_closes_when_round_1_opens(registered, aggregator, accounts):
+    assert registered.registrationOpen()
+    registered.openRound(1, MODEL_0, [0b110], {"from": aggregator})
+    assert not registered.registrationOpen()
+    with brownie.reverts("RegistrationClosed: "):
+        registered.register({"from": accounts[8]})
+
+
+def test_batch_registration_closes_when_round_1_opens(registered, aggregator, accounts):
+    registered.openRound(1, MODEL_0, [0b110], {"from": aggregator})
+    with brownie.reverts("RegistrationClosed: "):
+        registered.registerBatch([accounts[8]], [b"\x00" * 65], {"from": aggregator})
 
 
 def test_client_at_unknown_id_reverts(registered):
@@ -140,6 +169,53 @@ def test_commit_of_zero_hash_reverts(open_round, clients):
         open_round.commitUpdate(1, "0x" + "00" * 32, {"from": clients[0]})
 
 
+# --- closing the commit phase -----------------------------------------------------------------------
+
+def test_close_commits_records_and_emits(open_round, clients, aggregator):
+    open_round.commitUpdate(1, UPDATE, {"from": clients[0]})
+    assert open_round.commitsOpen(1)
+    tx = open_round.closeCommits(1, {"from": aggregator})
+    assert tx.events["CommitsClosed"] == {"round": 1, "commitCount": 1}
+    assert not open_round.commitsOpen(1)
+    assert open_round.roundInfo(1)[0] == OPEN
+
+
+def test_commit_after_close_commits_reverts(open_round, clients, aggregator):
+    open_round.closeCommits(1, {"from": aggregator})
+    with brownie.reverts("CommitsAlreadyClosed: 1"):
+        open_round.commitUpdate(1, UPDATE, {"from": clients[0]})
+
+
+def test_close_commits_only_by_aggregator(open_round, clients):
+    with brownie.reverts(f"NotAggregator: {lower(clients[0])}"):
+        open_round.closeCommits(1, {"from": clients[0]})
+
+
+def test_close_commits_twice_reverts(open_round, aggregator):
+    open_round.closeCommits(1, {"from": aggregator})
+    with brownie.reverts("CommitsAlreadyClosed: 1"):
+        open_round.closeCommits(1, {"from": aggregator})
+
+
+def test_close_commits_of_a_round_not_open_reverts(registered, aggregator):
+    with brownie.reverts("RoundNotOpen: 1"):
+        registered.closeCommits(1, {"from": aggregator})
+
+
+def test_finalize_closes_the_commits_it_finds_open(open_round, clients, aggregator):
+    open_round.commitUpdate(1, UPDATE, {"from": clients[0]})
+    tx = open_round.finalizeRound(1, MODEL_1, [0b10], [10], RULE, {"from": aggregator})
+    assert tx.events["CommitsClosed"] == {"round": 1, "commitCount": 1}
+    assert not open_round.commitsOpen(1)
+
+
+def test_finalize_after_close_commits_emits_no_second_close(open_round, clients, aggregator):
+    open_round.commitUpdate(1, UPDATE, {"from": clients[0]})
+    open_round.closeCommits(1, {"from": aggregator})
+    tx = open_round.finalizeRound(1, MODEL_1, [0b10], [10], RULE, {"from": aggregator})
+    assert "CommitsClosed" not in tx.events
+
+
 # --- finalizing -----------------------------------------------------------------------------------
 
 def test_finalize_records_and_emits(open_round, clients, aggregator):
@@ -205,6 +281,21 @@ def test_finalize_with_participant_that_did_not_commit_reverts(open_round, clien
     with brownie.reverts(f"NotCommitted: 1, {missing}"):
         open_round.finalizeRound(1, MODEL_1, participants, [10] * bin(participants[0]).count("1"), RULE,
                                  {"from": aggregator})
+
+
+def test_finalize_without_participants_cannot_change_the_model(open_round, aggregator):
+    # Brownie writes bytes32 arguments of a custom error as Python bytes
+    start, given = bytes.fromhex(MODEL_0[2:]), bytes.fromhex(MODEL_1[2:])
+    with brownie.reverts(f"ModelChangedWithoutParticipants: 1, {start}, {given}"):
+        open_round.finalizeRound(1, MODEL_1, [], [], RULE, {"from": aggregator})
+
+
+def test_finalize_without_participants_keeps_the_start_model(open_round, clients, aggregator):
+    open_round.commitUpdate(1, UPDATE, {"from": clients[0]})  # committed, but not aggregated
+    tx = open_round.finalizeRound(1, MODEL_0, [], [], RULE, {"from": aggregator})
+    assert tx.events["RoundFinalized"]["globalModelHash"] == MODEL_0
+    state, start, final, _, commits, participants = open_round.roundInfo(1)
+    assert (state, start, final, commits, participants) == (FINALIZED, MODEL_0, MODEL_0, 1, 0)
 
 
 def test_next_round_opens_after_finalize(open_round, clients, aggregator):

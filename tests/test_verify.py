@@ -346,3 +346,92 @@ def test_start_model_recipe_is_the_runs_for_every_algorithm(name, tiny_config, t
     assert sorted(state) == sorted(engine.global_state)
     assert initial_artifact(tiny_config(**{"algorithm.name": name, "model.name": MODEL_FOR.get(name, "cnn"),
                                            "seed": 4}), *shape)[1] != digest
+
+
+# --- a round in which no update can be used ----------------------------------------------------------
+
+class NaNForEveryoneInRound1(FedAvg):
+    """Every client's round-1 update is NaN: the round has nothing to aggregate."""
+
+    def client_update(self, ctx):
+        update = super().client_update(ctx)
+        if ctx.round == 1:
+            update.tensors = {k: torch.full_like(v, float("nan")) if v.is_floating_point() else v
+                              for k, v in update.tensors.items()}
+        return update
+
+
+def test_a_round_without_usable_updates_keeps_its_start_model_and_verifies(tiny_config, monkeypatch):
+    with monkeypatch.context() as patch:
+        patch.setitem(algorithms.ALGORITHMS, "fedavg", NaNForEveryoneInRound1)
+        run = run_experiment(tiny_config(**{"train.rounds": 2}))
+    task = TaskChain.attach(json.loads((run.path / "chain.json").read_text())["contract"])
+    empty, next_round = task.round_record(1), task.round_record(2)
+    assert (empty.participants, empty.final_model) == ([], empty.start_model)
+    assert next_round.start_model == empty.start_model and next_round.participants == [1, 2, 3]
+    assert [(r.clients, r.excluded) for r in run.read_metrics()] == [(0, 3), (3, 0)]
+    report = verify(run.path)
+    assert report.ok, only_failures(report)
+    assert [v.aggregated for v in report.rounds] == [0, 3]
+
+
+# --- weights: what verify catches and what it cannot ---------------------------------------------------
+
+def test_an_aggregator_that_weighs_by_other_counts_than_the_signed_ones_fails(tiny_config, monkeypatch):
+    """The aggregator inflates client 1's sample count after the client signed its update (and
+    aggregates consistently with the lie): verify recomputes the weights from the signed artifacts."""
+    import dataclasses
+
+    from fl.engine import Engine
+
+    real_participants = Engine.participants
+
+    def inflate_client_1(self, round_, updates, outcome):
+        return [dataclasses.replace(u, num_samples=u.num_samples * 10) if u.client_id == 1 else u
+                for u in real_participants(self, round_, updates, outcome)]
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Engine, "participants", inflate_client_1)
+        run = run_experiment(tiny_config(**{"train.rounds": 1}))
+    task = TaskChain.attach(json.loads((run.path / "chain.json").read_text())["contract"])
+    counts = [int(Update.from_artifact(*_load(run.path, h)).num_samples)
+              for _, h in sorted(task.round_record(1).commitments.items())]
+    lie = [counts[0] * 10] + counts[1:]
+    messages = [m for _, m in only_failures(verify(run.path))]
+    assert f"weights on chain {lie} differ from the updates' {counts}" in messages
+
+
+def _load(run_path, digest):
+    from fl.store import ArtifactStore
+
+    return ArtifactStore(run_path / "artifacts").get(digest)
+
+
+class Client3ClaimsAMillionSamples(FedAvg):
+    """A sybil client (one the aggregator registered, or a client lying about its own data) signs
+    an update whose metadata claims 10**6 samples."""
+
+    def client_update(self, ctx):
+        update = super().client_update(ctx)
+        if ctx.client_id == 3:
+            update.num_samples = 10**6
+        return update
+
+
+def test_a_client_that_signs_a_huge_sample_count_gets_its_weight_and_verify_passes(tiny_config, monkeypatch):
+    """What verify cannot catch, by design: a client's weight is the sample count it signed, and no
+    one on chain can see its data. A sybil client the aggregator registers (or any client lying
+    about its own count) therefore dominates the aggregate and takes nearly all of the round's
+    reward, and the run still verifies. This is the trust assumption documented in fl/verify.py."""
+    with monkeypatch.context() as patch:
+        patch.setitem(algorithms.ALGORITHMS, "fedavg", Client3ClaimsAMillionSamples)
+        run = run_experiment(tiny_config(**{"train.rounds": 1, "rewards.budget": 100}))
+    info = json.loads((run.path / "chain.json").read_text())
+    task = TaskChain.attach(info["contract"])
+    report = verify(run.path)
+    assert report.ok, only_failures(report)
+    finalized = task.sender.contract.events.RoundFinalized.get_logs(from_block=0)
+    weights = list(finalized[0].args.weights)
+    assert weights[2] == 10**6 and max(weights[:2]) < 1000
+    balances = json.loads((run.path / "summary.json").read_text())["rewards"]["balances"]
+    assert balances["3"] > 99 * (balances["1"] + balances["2"])

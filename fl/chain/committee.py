@@ -42,10 +42,21 @@ class CommitteeChain:
         return transact(self.contract, function, *args, sender=sender, stats=[self.stats, self.task.stats])
 
     # --- one round ------------------------------------------------------------------------------
+    def close_commits(self, round_: int) -> None:
+        """Close round `round_`'s commit phase on the task (scoring needs a fixed committed set);
+        its gas counts as the committee's. Nothing to do where it is closed already."""
+        if self.task.commits_open(round_):
+            transact(self.task.contract, "closeCommits", round_, sender=self.task.aggregator,
+                     stats=[self.stats, self.task.stats])
+
+    def committed(self, round_: int) -> list[int]:
+        """The round's committed set, ascending: what a score vector indexes."""
+        return bitmap.from_words(self.task.contract.committedOf(round_))
+
     def submit(self, round_: int, member: int, scores: dict[int, int]) -> None:
-        """Member `member` submits its scores (client id -> score; 0 for every other client)."""
-        count = int(self.task.contract.clientCount())
-        row = [int(scores.get(client, 0)) for client in range(1, count + 1)]
+        """Member `member` submits its scores (client id -> score) once the round's commits are
+        closed: one entry per committed client, ascending id (0 for a client not in `scores`)."""
+        row = [int(scores.get(client, 0)) for client in self.committed(round_)]
         self._send("submitScores", round_, row, sender=self.task.clients[member])
 
     def tally(self, round_: int) -> None:
@@ -66,7 +77,12 @@ class CommitteeChain:
         return [int(s) for s in self.contract.scoresOf(round_, member)]
 
     def medians(self, round_: int) -> list[int]:
+        """Median per client of the tallied round's committed set (`scored`), in ascending id."""
         return [int(s) for s in self.contract.mediansOf(round_)]
+
+    def scored(self, round_: int) -> list[int]:
+        """The clients the tallied round's score vectors and medians index, ascending."""
+        return bitmap.from_words(self.contract.scoredOf(round_))
 
     def tallied(self, round_: int) -> bool:
         return bool(self.contract.isTallied(round_))

@@ -1,9 +1,22 @@
 """EIP-712 messages: what a client signs so the aggregator can relay its registration and commitments.
 
-The client signs `Commit(uint256 round, bytes32 updateHash)` in the domain
-(name "OnChainFL", version "1", chainId, verifyingContract = the task), so a signature is
-bound to one task on one chain, one round and one update. FLTask checks it with ecrecover
-(OpenZeppelin's EIP712 + ECDSA); `verify` checks it again off chain.
+Domain: `EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)`
+with name "OnChainFL", version "1", the chain's id and the task's address.
+
+Types:
+
+    Register(bytes32 experiment,address client)
+    Commit(bytes32 experiment,uint256 round,bytes32 updateHash)
+
+`experiment` is the task's experiment id, keccak256(abi.encode(configHash, salt)): the
+keccak-256 of the 64 bytes config hash | salt, where the salt is 32 random bytes the deployer
+drew for the run (os.urandom) and passed to FLTask's constructor. The run folder records both
+(chain.json: "salt", "experiment_id"); the salt changes no model or update hash. Digest:
+keccak256(0x19 0x01 | domainSeparator | keccak256(abi.encode(typeHash, fields...))), every field
+a 32-byte word. A signature is thereby bound to one run (not only one task address: every run
+deploys its task from the same account at the same nonce, so addresses repeat across fresh
+chains, salts do not), one chain, one round and one update. FLTask checks it with ecrecover
+(OpenZeppelin's EIP712 + ECDSA, low-s, v in {27, 28}); `verify` checks it again off chain.
 """
 from __future__ import annotations
 
@@ -12,8 +25,8 @@ from eth_hash.auto import keccak
 from eth_keys import keys
 
 DOMAIN_TYPEHASH = keccak(b"EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)")
-COMMIT_TYPEHASH = keccak(b"Commit(uint256 round,bytes32 updateHash)")
-REGISTER_TYPEHASH = keccak(b"Register(address client)")
+COMMIT_TYPEHASH = keccak(b"Commit(bytes32 experiment,uint256 round,bytes32 updateHash)")
+REGISTER_TYPEHASH = keccak(b"Register(bytes32 experiment,address client)")
 NAME, VERSION = b"OnChainFL", b"1"
 
 
@@ -26,13 +39,22 @@ def domain_separator(chain_id: int, task_address: str) -> bytes:
                          [DOMAIN_TYPEHASH, keccak(NAME), keccak(VERSION), chain_id, task_address]))
 
 
-def commit_digest(domain: bytes, round_: int, update_hash: str | bytes) -> bytes:
-    struct = keccak(encode(["bytes32", "uint256", "bytes32"], [COMMIT_TYPEHASH, round_, _bytes32(update_hash)]))
+def experiment_id(config_hash: str | bytes, salt: str | bytes) -> str:
+    """FLTask's `experimentId`: keccak256(abi.encode(configHash, salt)), as 0x-hex."""
+    return "0x" + keccak(_bytes32(config_hash) + _bytes32(salt)).hex()
+
+
+def commit_digest(domain: bytes, experiment: str | bytes, round_: int, update_hash: str | bytes) -> bytes:
+    """The digest of `Commit(experiment, round, updateHash)` in `domain`."""
+    struct = keccak(encode(["bytes32", "bytes32", "uint256", "bytes32"],
+                           [COMMIT_TYPEHASH, _bytes32(experiment), round_, _bytes32(update_hash)]))
     return keccak(b"\x19\x01" + domain + struct)
 
 
-def register_digest(domain: bytes, client: str) -> bytes:
-    return keccak(b"\x19\x01" + domain + keccak(encode(["bytes32", "address"], [REGISTER_TYPEHASH, client])))
+def register_digest(domain: bytes, experiment: str | bytes, client: str) -> bytes:
+    """The digest of `Register(experiment, client)` in `domain`."""
+    struct = keccak(encode(["bytes32", "bytes32", "address"], [REGISTER_TYPEHASH, _bytes32(experiment), client]))
+    return keccak(b"\x19\x01" + domain + struct)
 
 
 def commit_chain(commitments: list[tuple[int, str]]) -> str:

@@ -1,6 +1,7 @@
 """The FLTask contract of one experiment, driven from Python; chain records as plain values."""
 from __future__ import annotations
 
+import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -14,7 +15,9 @@ from fl.errors import UserError
 from fl.ledger import CommitOutcome, TxStats
 
 #: IFLTask.CommitRejection, by value
-REJECTIONS = ["None", "UnknownClient", "NotSelected", "AlreadyCommitted", "ZeroHash", "BadSignature"]
+REJECTIONS = ["None", "UnknownClient", "NotSelected", "AlreadyCommitted", "ZeroHash", "BadSignature", "CommitsClosed"]
+#: why a commitment of a round redone after a crash may be refused although it is already on chain
+REDONE = ("AlreadyCommitted", "CommitsClosed", "CommitsAlreadyClosed")
 
 
 @dataclass
@@ -46,6 +49,10 @@ class TaskChain:
     A round's commitment batches go to the chain from a background thread as soon as they
     fill, so the chain (its own process) works while the next clients train; `flush` sends the
     rest and waits. Reads go through Brownie's contract object, transactions through `Sender`.
+
+    Every signature is bound to the task's experiment id (keccak256(configHash | salt), the
+    salt drawn at deploy; see fl.chain.signing). Clients register before round 1 opens
+    (the contract refuses later registrations).
     """
 
     def __init__(self, contract, aggregator: str, commit_mode: str = "batch", batch_size: int = 32,
@@ -67,14 +74,16 @@ class TaskChain:
         self._stats_lock = threading.Lock()
         self._direct: dict[int, CommitOutcome] = {}
         self._domain = None
+        self._experiment = None
 
     # --- setting up -------------------------------------------------------------------------
     @classmethod
     def deploy(cls, config_hash: str, contract_name: str = "FLTask", aggregator_key: str | None = None,
-               **options) -> "TaskChain":
+               salt: str | bytes | None = None, **options) -> "TaskChain":
         """Deploy a new task; the deployer is the aggregator: the account of `aggregator_key`, or
-        the node's first unlocked account. `contract_name` picks a variant of FLTask (tests
-        deploy mocks to show what `verify` catches)."""
+        the node's first unlocked account. `salt` (32 bytes) defaults to 32 fresh random bytes
+        (os.urandom), which binds every client signature to this one run. `contract_name` picks
+        a variant of FLTask (tests deploy mocks to show what `verify` catches)."""
         from brownie import web3
         from eth_account import Account
 
@@ -85,9 +94,12 @@ class TaskChain:
             aggregator = web3.eth.accounts[0]
         else:
             raise UserError("the chain has no unlocked account to act as the aggregator; give the aggregator a key")
+        salt = os.urandom(32) if salt is None else signing._bytes32(salt)
+        if len(salt) != 32 or salt == bytes(32):
+            raise UserError(f"the task salt must be 32 bytes, not all zero; got 0x{salt.hex()}")
         start = time.perf_counter()
         try:
-            contract, receipt = deploy_contract(container, config_hash, sender=aggregator, key=aggregator_key)
+            contract, receipt = deploy_contract(container, config_hash, salt, sender=aggregator, key=aggregator_key)
         except ChainRejected as exc:
             raise UserError(exc.reason) from None
         chain = cls(contract, aggregator, aggregator_key=aggregator_key, **options)
@@ -108,6 +120,21 @@ class TaskChain:
     @property
     def address(self) -> str:
         return self.contract.address
+
+    @property
+    def salt(self) -> str:
+        """The run's salt (0x-hex), as the contract holds it."""
+        return _hex(self.contract.salt())
+
+    @property
+    def experiment_id(self) -> str:
+        """The experiment id every signature carries, computed locally and checked against the contract once."""
+        if self._experiment is None:
+            local = signing.experiment_id(self.config_hash(), self.salt)
+            if local != _hex(self.contract.experimentId()):
+                raise UserError(f"experiment id of {self.address} is not keccak256(configHash, salt)")
+            self._experiment = local
+        return self._experiment
 
     @property
     def domain(self) -> bytes:
@@ -140,15 +167,19 @@ class TaskChain:
     def register_clients(self, private_keys: list[str]) -> list[int]:
         """Register each key's account; returns the ids the contract gave them, in key order.
 
-        In batch mode each client signs `Register(client)` and the aggregator relays the
-        signatures `batch_size` at a time; in direct mode each client sends `register()` itself.
+        In batch mode each client signs `Register(experiment, client)` and the aggregator relays
+        the signatures `batch_size` at a time; in direct mode each client sends `register()`
+        itself. Only before round 1 opens: the contract refuses registrations after.
         """
+        if self.current_round() != 0:
+            raise UserError(f"task {self.address} is past round 1: registration closed when round 1 opened, so "
+                            f"{len(private_keys)} more client(s) cannot join")
         addresses = [add_key(key) for key in private_keys]
         if self.commit_mode == "batch":
             pairs = list(zip(addresses, private_keys))
             for start in range(0, len(pairs), self.batch_size):
                 chunk = pairs[start:start + self.batch_size]
-                signatures = [signing.sign_digest(key, signing.register_digest(self.domain, address))
+                signatures = [signing.sign_digest(key, signing.register_digest(self.domain, self.experiment_id, address))
                               for address, key in chunk]
                 self._send("registerBatch", [address for address, _ in chunk], signatures, sender=self.aggregator)
         else:
@@ -178,7 +209,8 @@ class TaskChain:
         self._send("openRound", round_, model_hash, bitmap.to_words(selected), sender=self.aggregator)
 
     def sign_commit(self, client_id: int, round_: int, update_hash: str) -> bytes:
-        return signing.sign_digest(self.keys[client_id], signing.commit_digest(self.domain, round_, update_hash))
+        return signing.sign_digest(self.keys[client_id],
+                                   signing.commit_digest(self.domain, self.experiment_id, round_, update_hash))
 
     def commit(self, client_id: int, round_: int, update_hash: str) -> None:
         """Client `client_id` commits: signs now (batch mode) or sends its own transaction (direct)."""
@@ -189,6 +221,7 @@ class TaskChain:
             self.relay(round_, client_id, update_hash, signature)
             return
         outcome = self._direct.setdefault(round_, CommitOutcome())
+        self._queued_all.setdefault(round_, {})[client_id] = update_hash
         try:
             self._send("commitUpdate", round_, update_hash, sender=self.clients[client_id])
             outcome.accepted[client_id] = update_hash
@@ -224,9 +257,10 @@ class TaskChain:
                 outcome.accepted[int(event["clientId"])] = _hex(event["updateHash"])
             for event in receipt.events.get("CommitRejected", []):
                 outcome.rejected[int(event["clientId"])] = REJECTIONS[int(event["reason"])]
-        # A commitment already on chain with the same hash (a round redone after a crash) stands.
+        # A commitment already on chain with the same hash (a round redone after a crash, maybe
+        # after its commits were closed) stands.
         queued = self._queued_all.pop(round_, {})
-        again = [cid for cid, reason in outcome.rejected.items() if reason == "AlreadyCommitted" and cid in queued]
+        again = [cid for cid, reason in outcome.rejected.items() if reason.split(":")[0] in REDONE and cid in queued]
         if again:
             on_chain = self.commitments(round_)
             for client_id in again:
@@ -234,6 +268,15 @@ class TaskChain:
                     del outcome.rejected[client_id]
                     outcome.accepted[client_id] = queued[client_id]
         return outcome
+
+    def close_commits(self, round_: int) -> None:
+        """End round `round_`'s commit phase (its committed set is fixed from then on; a committee
+        scores it). Nothing to do where it is closed already (a round redone after a crash)."""
+        if self.commits_open(round_):
+            self._send("closeCommits", round_, sender=self.aggregator)
+
+    def commits_open(self, round_: int) -> bool:
+        return bool(self.contract.commitsOpen(round_))
 
     def add_round_hook(self, address: str) -> None:
         """Have the task call the contract at `address` at the end of every finalization (before round 1)."""

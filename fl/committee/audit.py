@@ -41,8 +41,16 @@ class CommitteeAudit:
         c = self.committee
         members, scorers = c.members(round_), c.scorers(round_)
         rows = {m: c.scores(round_, m) for m in scorers}
-        clients = int(self.task.contract.clientCount())
-        expected = reference.tally(rows, members, record.commitments, clients, self.cfg.committee.strategy,
+        committed = sorted(record.commitments)
+        bad = {m: len(row) for m, row in rows.items() if len(row) != len(committed)}
+        if bad:
+            verdict.problems.append(f"committee score vectors of members {sorted(bad)} have {sorted(set(bad.values()))} "
+                                    f"entries, the round has {len(committed)} committed clients")
+            return
+        if c.scored(round_) != committed:
+            verdict.problems.append(f"the committee scored clients {c.scored(round_)}, the round's committed set "
+                                    f"is {committed}")
+        expected = reference.tally(rows, members, committed, self.cfg.committee.strategy,
                                    _bps(self.cfg.committee.select_fraction), self.cfg.committee.size)
         found = (c.medians(round_), c.selected(round_), c.members(round_ + 1))
         for what, got, want in zip(("median scores", "selection", "next committee"), found,
@@ -52,16 +60,17 @@ class CommitteeAudit:
         if record.participants != found[1]:
             verdict.problems.append(f"aggregated clients {record.participants}, but the committee selected {found[1]}")
         if start is not None:
-            self._note_scores(round_, rows, members, updates, start, verdict)
+            self._note_scores(round_, rows, members, committed, updates, start, verdict)
 
-    def _note_scores(self, round_, rows, members, updates, start, verdict) -> None:
+    def _note_scores(self, round_, rows, members, committed, updates, start, verdict) -> None:
+        position = {c: k for k, c in enumerate(committed)}
         for member, row in sorted(rows.items()):
             own = updates.get(member)
             if own is None:
                 verdict.notes.append(f"committee member {member} scored round {round_} without a committed update")
                 continue
             differ = [c for c, u in sorted(updates.items()) if c not in members
-                      and score(own.tensors, u.tensors, start) != row[c - 1]]
+                      and c in position and score(own.tensors, u.tensors, start) != row[position[c]]]
             if differ:
                 verdict.notes.append(f"committee member {member}'s scores of clients {differ} are not what its "
                                      "committed update gives")

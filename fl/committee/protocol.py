@@ -1,9 +1,13 @@
 """One round of committee work, as the engine drives it (CMFL, Che et al., IEEE TPDS 2022).
 
-Every member of the round's committee (elected on chain) trains like any client; it then scores
-each other client that committed an update, against its own update (fl/committee/scoring.py),
-and submits the scores from its own account. The aggregator tallies on chain; the contract's
-selection is the only set of updates the task will accept at finalize.
+Every member of the round's committee (elected on chain) trains like any client. Once the
+commitments are in, the aggregator closes the round's commit phase on the task (`closeCommits`:
+the committed set is fixed from then on, and score vectors are sized by it); each member then
+scores each other client that committed an update, against its own update
+(fl/committee/scoring.py), and submits the scores from its own account. The aggregator tallies
+on chain; the contract's selection is the only set of updates the task will accept at finalize.
+Per round that is 1 (closeCommits) + one per scoring member + 1 (tally) transactions besides
+the task's own.
 """
 from __future__ import annotations
 
@@ -33,6 +37,7 @@ class CommitteeRounds:
         the updates of `kept` the contract selected, which must be all it selected."""
         gas0 = self.chain.stats.gas
         if not self.chain.tallied(round_):
+            self.chain.close_commits(round_)
             self._score(round_, updates, committed, global_state)
             faults.checkpoint(round_, "scored")
             self.chain.tally(round_)

@@ -19,27 +19,29 @@ def median(values: Sequence[int]) -> int:
 
 @dataclass
 class Tally:
-    medians: list[int]  # medians[id - 1]; 0 for a client that is not eligible
+    medians: list[int]  # medians[k] of the k-th committed client (ascending id); 0: not eligible
     selected: list[int]  # ascending ids
     elected: list[int]  # the next committee, ascending ids
 
 
-def tally(scores: Mapping[int, Sequence[int]], members: Iterable[int], committed: Iterable[int], clients: int,
+def tally(scores: Mapping[int, Sequence[int]], members: Iterable[int], committed: Iterable[int],
           strategy: str, select_bps: int, size: int) -> Tally:
-    """Tally one round: `scores[member][id - 1]` from the members who scored, the round's committee
-    `members`, the clients that `committed` an update, `clients` registered in all."""
-    members, committed = set(members), set(committed)
-    medians = [0] * clients
+    """Tally one round: `scores[member][k]` from the members who scored, for the k-th client of
+    the round's `committed` set in ascending id (each row as long as that set); the round's
+    committee `members`."""
+    members, committed = set(members), sorted(set(committed))
+    medians = [0] * len(committed)
+    by_id = {}
     eligible = []
-    for client in range(1, clients + 1):
-        if client in members or client not in committed:
+    for k, client in enumerate(committed):
+        if client in members:
             continue
-        value = median([row[client - 1] if client <= len(row) else 0 for row in scores.values()])
-        medians[client - 1] = value
+        value = median([row[k] for row in scores.values()])
+        medians[k] = by_id[client] = value
         if value > 0:
             eligible.append(client)
-    by_highest = sorted(eligible, key=lambda c: (-medians[c - 1], c))
-    order = by_highest if strategy == "robust" else sorted(eligible, key=lambda c: (medians[c - 1], c))
+    by_highest = sorted(eligible, key=lambda c: (-by_id[c], c))
+    order = by_highest if strategy == "robust" else sorted(eligible, key=lambda c: (by_id[c], c))
     count = max(1, len(eligible) * select_bps // BPS) if eligible else 0
     elected = (by_highest + sorted(members))[:size]
     return Tally(medians, sorted(order[:count]), sorted(elected))

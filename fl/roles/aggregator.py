@@ -77,6 +77,7 @@ def run_aggregator(cfg: ExperimentConfig, rpc: str, folder: str | Path, key: str
         task = TaskChain.deploy(config_hash, aggregator_key=key, commit_mode="direct")
         run.write_json("chain.json", {"network": f"rpc {rpc}", "rpc": rpc, "contract": task.address,
                                       "aggregator": str(task.aggregator), "config_hash": config_hash,
+                                      "salt": task.salt, "experiment_id": task.experiment_id,
                                       "clients": {}, "db_path": None, "chain_pid": None, "commit_mode": "direct"})
         print(f"aggregator: FLTask at {task.address}; waiting for {cfg.train.clients} clients to register", flush=True)
         deadline = time.monotonic() + register_timeout

@@ -1,7 +1,9 @@
 """`python -m fl client`: one client as its own process, with its own key.
 
-It reads the task from the shared folder the aggregator published, registers from its own
-account, then follows the chain: for every RoundOpened event that selects it, it fetches the
+It reads the task from the shared folder the aggregator published, checks that the task on
+chain is the published experiment (its experiment id, which binds the config hash and the run's
+salt, is the one chain.json records), registers from its own account (only possible before
+round 1 opens), then follows the chain: for every RoundOpened event that selects it, it fetches the
 global model from the shared store (checked against the hash on chain), trains on its own shard,
 stores its update and commits the update's hash from its own account. It stops after the
 task's last round is finalized.
@@ -47,10 +49,14 @@ def run_client(rpc: str, key: str, folder: str | Path, index: int, timeout: floa
     indices = prepared.parts[index]
     model = copy.deepcopy(prepared.model)
     store = ArtifactStore(folder / "artifacts")
-    address = json.loads((folder / "chain.json").read_text())["contract"]
+    published = json.loads((folder / "chain.json").read_text())
+    address = published["contract"]
     trained = 0
     with rpc_connected(rpc):
         task = TaskChain.attach(address, commit_mode="direct")
+        if published.get("experiment_id") and published["experiment_id"].lower() != task.experiment_id:
+            raise UserError(f"the task at {address} is experiment {task.experiment_id}, but {folder / 'chain.json'} "
+                            f"publishes experiment {published['experiment_id']}")
         [client_id] = task.attach_clients([key])
         print(f"client {client_id} (shard {index}, {len(indices)} samples): registered as {task.clients[client_id]}",
               flush=True)
