@@ -70,6 +70,50 @@ def test_capabilities_this_cpu_does_not_offer_are_named():
                     f"(it offers {native_capability()} at most); compared: {', '.join(offered())}")
 
 
+# --- the primitives ---------------------------------------------------------------------------
+def awkward_sums():
+    """Value sets whose exactly rounded sum is easy to get wrong: wide exponents, cancellation,
+    subnormals, exact ties between two floats, more terms than one float64 accumulator holds."""
+    import numpy as np
+
+    rng = np.random.default_rng(5)
+    y = rng.standard_normal(500) * 1e16
+    yield rng.standard_normal(4518)
+    yield rng.standard_normal(2000) * np.exp2(rng.integers(-1074, 960, 2000).astype(float))
+    yield rng.permutation(np.concatenate([y, -y, rng.standard_normal(7) * 1e-300]))
+    yield rng.integers(-5, 6, 300) * 5e-324
+    yield np.array([1.0, 2.0**-53] * 40 + [2.0**-106])  # half-way cases, broken by the last term
+    yield np.array([1.0, 2.0**-53, 2.0**-53, -2.0**-104])
+    yield np.full(1 << 21, 1.0 + 2.0**-52)
+    yield np.array([-0.0, -0.0])
+    yield np.array([])
+
+
+def test_exact_sum_is_math_fsum():
+    import math
+
+    import numpy as np
+
+    from fl.exact import exact_sum
+
+    for values in awkward_sums():
+        assert np.float64(exact_sum(values)).tobytes() == np.float64(math.fsum(values.tolist())).tobytes()
+    assert exact_sum(np.array([1e308, 1e308])) == math.inf  # where math.fsum raises OverflowError
+    assert exact_sum(np.array([math.inf, 1.0])) == math.inf
+
+
+def test_sqrt_is_correctly_rounded():
+    import math
+
+    import numpy as np
+    import torch
+
+    from fl.exact import sqrt
+
+    values = np.abs(np.random.default_rng(2).standard_normal(20_000)) * 10.0 ** np.arange(-8, 8).repeat(1250)
+    assert sqrt(torch.from_numpy(values)).tolist() == [math.sqrt(v) for v in values]
+
+
 # --- every server step, on generated updates ------------------------------------------------
 CLIENTS = 7  # enough for Bulyan with f = 1
 
