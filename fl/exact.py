@@ -122,7 +122,7 @@ def _float64(values) -> np.ndarray:
 
 def exact_sum(values) -> float:
     """The exactly rounded sum of all coordinates of a float64 array or tensor: `math.fsum`'s value
-    (an inf or NaN among them: `math.fsum`'s answer), but about five times faster."""
+    (an inf or NaN among them: `math.fsum`'s answer), computed a few times faster."""
     x = _float64(values)
     if not np.isfinite(x).all():
         return math.fsum(x.tolist())
