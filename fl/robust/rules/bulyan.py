@@ -26,9 +26,9 @@ from __future__ import annotations
 
 import torch
 
-from fl.exact import mean
+from fl.exact import mean, pairwise_squared_distances
 from fl.robust.rules.base import Rule, sorted_columns
-from fl.robust.rules.krum import by_score, krum_scores, pairwise_squared_distances
+from fl.robust.rules.krum import by_score, krum_scores
 from fl.robust.rules.median import coordinate_median
 
 

@@ -24,9 +24,6 @@ import math
 from fl.exact import pairwise_squared_distances
 from fl.robust.rules.base import Rule
 
-__all__ = ["Krum", "by_score", "krum_scores", "neighbours", "pairwise_squared_distances"]
-
-
 def neighbours(n: int, f: int) -> int:
     return min(max(n - f - 2, 1), n - 1)
 

@@ -11,8 +11,8 @@ one at a time from +0.0 (each `+` rounded, float64) and the sum divided by float
 """
 from __future__ import annotations
 
-from fl.exact import mean
-from fl.robust.rules.krum import Krum, by_score, krum_scores, pairwise_squared_distances
+from fl.exact import mean, pairwise_squared_distances
+from fl.robust.rules.krum import Krum, by_score, krum_scores
 
 
 class MultiKrum(Krum):
