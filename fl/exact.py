@@ -16,7 +16,11 @@ another language) written from these docstrings. The rules:
   rule says otherwise), each `+` rounded, starting from +0.0.
 - Sums over coordinates (squared norms and distances) are exactly rounded: the real sum of the
   float64 terms, rounded once. The order of the terms therefore does not matter.
-- A step's result is rounded to each tensor's own dtype once, at the end (round to nearest even).
+- A result is rounded to each tensor's own dtype once, at the end (round to nearest even). The
+  combined model (the weighted mean, or a robust rule's result) is rounded so, as FedAvg stores
+  it; the server steps that move on from it (FedAvgM, FedAdam/Yogi/Adagrad, SCAFFOLD; see
+  fl/algorithms/server_step.py) take that rounded model as their input and round their own
+  results once more at their end. FedNova does not go through the combined model.
 
 The primitives, exactly:
 
