@@ -1,5 +1,7 @@
 """FedAdagrad: Reddi et al., "Adaptive Federated Optimization", ICLR 2021: Adagrad on the server,
-v ← v + Δ² (no β2; see fedopt.py for the shared step)."""
+v ← v + Δ² (no β2; see fedopt.py for the shared step).
+
+Arithmetic: v_new = v + (Δ * Δ), each operation rounded in float64."""
 from __future__ import annotations
 
 from fl.algorithms.fedopt import FedOpt

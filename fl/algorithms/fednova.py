@@ -11,6 +11,19 @@ For plain SGD ||a_i||₁ = τ_i, the client's number of local steps; with SGD mo
 [τ_i − ρ(1 − ρ^τ_i)/(1 − ρ)] / (1 − ρ) (the paper's momentum variant). Each client sends its
 ||a_i||₁ in the update (`fednova.a_norm`, committed on chain with the model). With equal local
 steps this is FedAvg.
+
+Arithmetic, in float64 with each operation rounded on its own (fl/exact.py), clients i = 1..K in
+ascending client id, n_i their sample counts (integers, N = Σ n_i exact), a_i the float64 value
+of each update's `fednova.a_norm`:
+
+    p_i = float64(n_i) / float64(N)
+    τ_eff = ((p_1 * a_1) + (p_2 * a_2)) + ... + (p_K * a_K)      (from 0, left to right)
+    c_i = (p_i * τ_eff) / a_i
+    move_0 = +0.0,  move_i = move_{i-1} + (c_i * (y_i − x))      (y_i, x widened to float64)
+    x_new = x + move_K, rounded once to x's dtype
+
+(x − τ_eff Σ p_i (x − y_i)/a_i written as x + Σ c_i (y_i − x).) Integer tensors are carried over
+from the previous model.
 """
 from __future__ import annotations
 
@@ -21,6 +34,7 @@ from fl.algorithms.api import ClientContext, State, Update, model_part
 from fl.algorithms.fedavg import FedAvg
 from fl.config import ExperimentConfig
 from fl.errors import UserError
+from fl.exact import linear_combination, widen
 from fl.training import effective_steps
 
 A_NORM = "fednova.a_norm"
@@ -44,18 +58,18 @@ class FedNova(FedAvg):
     def aggregate(self, previous: State, updates: list[Update]) -> State:
         model = model_part(previous)
         total = sum(u.num_samples for u in updates)
-        shares = [u.num_samples / total for u in updates]
+        shares = [float(u.num_samples) / float(total) for u in updates]
         work = [float(u.tensors[A_NORM]) for u in updates]
-        tau_eff = sum(p * a for p, a in zip(shares, work))
-        coefficients = [p * tau_eff / a for p, a in zip(shares, work)]
+        tau_eff = 0.0
+        for p, a in zip(shares, work):
+            tau_eff += p * a
+        coefficients = [(p * tau_eff) / a for p, a in zip(shares, work)]
         new: State = {}
         for name, x in model.items():
             if not x.is_floating_point():
                 new[name] = x.clone()
                 continue
-            x64 = x.double()
-            move = torch.zeros(x.shape, dtype=torch.float64)
-            for update, coefficient in zip(updates, coefficients):
-                move.add_(update.tensors[name].double() - x64, alpha=coefficient)
+            x64 = widen(x)
+            move = linear_combination((widen(u.tensors[name]) - x64 for u in updates), coefficients)
             new[name] = (x64 + move).to(x.dtype)
         return new

@@ -9,6 +9,17 @@ With Δ = avg(y_i) − x the clients' mean move (the pseudo-gradient's negative)
 starting from m = 0 and v = τ², without bias correction, as in the paper. m and v are server
 state: they live in the global artifact under `server.<name>.m.` and `server.<name>.v.`.
 Clients train as in FedAvg; the average they are compared with is FedAvg's (sample-weighted).
+
+Arithmetic (see server_step.py): float64, per coordinate, each operation rounded on its own, in
+this order, with avg the combined model rounded to its dtype and m, v the stored moments widened:
+
+    Δ = avg − x
+    m_new = (β1 * m) + ((1 − β1) * Δ)            (1 − β1 is computed in float64 first)
+    v_new = second_moment(v, Δ * Δ)              (in each algorithm's file)
+    x_new = x + ((η * m_new) / (sqrt(v_new) + τ))   (sqrt correctly rounded; τ added after it)
+
+x_new, m_new and v_new are each rounded once to the tensor's dtype. The initial v is the float64
+product τ * τ rounded to the tensor's dtype; the initial m is 0.
 """
 from __future__ import annotations
 
@@ -17,6 +28,7 @@ import torch
 from fl.algorithms import server_step
 from fl.algorithms.api import SERVER_PREFIX, State, Update, model_part, prefixed, unprefixed
 from fl.algorithms.fedavg import FedAvg
+from fl.exact import sqrt, widen
 
 
 class FedOpt(FedAvg):
@@ -55,9 +67,9 @@ class FedOpt(FedAvg):
         delta = server_step.mean_update(model, averaged)
         m_old = unprefixed(self.first_moment_prefix, previous)
         v_old = unprefixed(self.second_moment_prefix, previous)
-        m = {name: beta1 * m_old[name].double() + (1 - beta1) * d for name, d in delta.items()}
-        v = {name: self.second_moment(v_old[name].double(), d * d) for name, d in delta.items()}
-        step = {name: lr * m[name] / (v[name].sqrt() + tau) for name in delta}
+        m = {name: beta1 * widen(m_old[name]) + (1 - beta1) * d for name, d in delta.items()}
+        v = {name: self.second_moment(widen(v_old[name]), d * d) for name, d in delta.items()}
+        step = {name: (lr * m[name]) / (sqrt(v[name]) + tau) for name in delta}
         return {**server_step.moved(model, averaged, step),
                 **prefixed(self.first_moment_prefix, server_step.cast_like(m, model)),
                 **prefixed(self.second_moment_prefix, server_step.cast_like(v, model))}

@@ -1,6 +1,10 @@
 """FedYogi: Reddi et al., "Adaptive Federated Optimization", ICLR 2021: Yogi (Zaheer et al.,
 NeurIPS 2018) on the server, v ← v − (1 − β2) Δ² sign(v − Δ²), which grows v more slowly than
-Adam when updates are large (see fedopt.py for the shared step)."""
+Adam when updates are large (see fedopt.py for the shared step).
+
+Arithmetic: with d2 = Δ * Δ, v_new = v − (((1 − β2) * d2) * sign(v − d2)), each operation
+rounded in float64, 1 − β2 computed first; sign is −1, 0 or +1 (0 where v == d2, leaving v
+unchanged), so the product with it is exact."""
 from __future__ import annotations
 
 from fl.algorithms.fedopt import FedOpt

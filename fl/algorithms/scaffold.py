@@ -23,6 +23,18 @@ for the model's trainable parameters. With SGD momentum ρ the correction goes t
 momentum like the gradient, and K in option II becomes the number of plain steps the K momentum
 steps amount to (`effective_steps`, FedNova's ||a||₁), so that (x − y_i)/(K η) still estimates
 the mean corrected gradient; ρ = 0 gives the paper's formula exactly.
+
+Server arithmetic (float64, each operation rounded on its own; fl/exact.py and server_step.py),
+with avg the combined model rounded to its dtype, updates in ascending client id, η_g = server_lr:
+
+    x_new = x + (η_g * (avg − x))                                 rounded to x's dtype
+    W = Σ n_i K_i (integers: samples times local steps `steps`, exact)
+    m = weighted mean of the Δc_i with weights n_i K_i: acc_0 = +0.0,
+        acc_i = acc_{i-1} + ((float64(n_i K_i) / float64(W)) * Δc_i)
+    c_new = c + ((float64(|S|) / float64(N)) * m)                  rounded to c's dtype
+
+|S| the number of updates aggregated, N the stored `server.scaffold.clients`, which is carried
+over unchanged.
 """
 from __future__ import annotations
 
@@ -34,6 +46,7 @@ from fl.algorithms.api import SERVER_PREFIX, ClientContext, State, Update, model
 from fl.algorithms.fedavg import FedAvg
 from fl.config import ExperimentConfig
 from fl.errors import UserError
+from fl.exact import weighted_mean, widen
 from fl.training import effective_steps
 
 SERVER_C = SERVER_PREFIX + "scaffold.c."
@@ -114,12 +127,8 @@ class Scaffold(FedAvg):
         lr = float(self.params["server_lr"])
         new_model = server_step.moved(model, averaged, {name: lr * delta for name, delta in move.items()})
         server_c = unprefixed(SERVER_C, previous)
-        share = len(updates) / int(previous[SERVER_CLIENTS])
+        share = float(len(updates)) / float(int(previous[SERVER_CLIENTS]))
         work = [u.num_samples * u.steps for u in updates]
-        new_c = {}
-        for name, c in server_c.items():
-            total = torch.zeros(c.shape, dtype=torch.float64)
-            for update, w in zip(updates, work):
-                total.add_(update.tensors[DELTA_C + name].double(), alpha=w / sum(work))
-            new_c[name] = (c.double() + share * total).to(c.dtype)
+        new_c = {name: (widen(c) + share * weighted_mean((u.tensors[DELTA_C + name] for u in updates), work)).to(c.dtype)
+                 for name, c in server_c.items()}
         return {**new_model, **prefixed(SERVER_C, new_c), SERVER_CLIENTS: previous[SERVER_CLIENTS].clone()}

@@ -11,13 +11,20 @@ over the model's floating coordinates (x_k the client's model, x_c the member's 
 an update that cannot be aggregated (missing tensors, wrong shapes, NaN or Inf). The squared
 distance is an exactly rounded float64 sum, so anyone can recompute a member's scores from the
 committed artifacts (verify does).
+
+Arithmetic: the coordinates are the floating tensors of the global model's own part (not the
+`server.` state), in sorted name order, widened to float64; d = exact_sum over them of
+(x_k,i - x_c,i) * (x_k,i - x_c,i) (each difference and square rounded, the sum exactly rounded:
+`fl.exact.squared_distance`); then 1.0 + d and SCALE / (1.0 + d) are float64 operations, each
+rounded, and floor gives the integer.
 """
 from __future__ import annotations
 
 import math
 
 from fl.algorithms.api import State, model_part
-from fl.robust.rules.base import Layout, exact_sum_of_squares
+from fl.exact import squared_distance as vector_squared_distance
+from fl.robust.rules.base import Layout
 from fl.validate import update_problem
 
 SCALE = 10**9
@@ -25,7 +32,7 @@ SCALE = 10**9
 
 def squared_distance(a: State, b: State, global_state: State) -> float:
     layout = Layout(model_part(global_state))
-    return exact_sum_of_squares(layout.flatten(a) - layout.flatten(b))
+    return vector_squared_distance(layout.flatten(a), layout.flatten(b))
 
 
 def score(own: State, other: State, global_state: State) -> int:

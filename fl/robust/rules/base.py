@@ -1,16 +1,23 @@
 """What every robust aggregation rule shares: named parameters, and model states seen as one
 float64 matrix (a row per update, ascending client id; a column per model coordinate).
 
-Precision and order, so that `verify` recomputes a rule bit for bit on any machine: the
-floating tensors of a state are concatenated in sorted name order and widened to float64;
-per-coordinate arithmetic (sorting, sums over updates) runs row by row in a fixed order; a
-sum over coordinates (a squared distance or norm) is taken with `math.fsum`, correctly
-rounded, so it does not depend on thread count or vector width. The result is cast back to
-each tensor's own dtype once. Integer tensors are carried over from the previous global model.
+Arithmetic, so that `verify` (or a numpy reimplementation) recomputes a rule bit for bit on any
+machine (the rules of fl/exact.py):
+
+- The matrix: the floating tensors of each state, in sorted name order, each flattened in
+  row-major order, concatenated and widened to float64 (exact). Row k is the update of the k-th
+  smallest client id; the previous global model is flattened the same way.
+- Sorting along the clients axis (median, trimmed mean, Bulyan) is a stable ascending sort of
+  each column: equal values (including -0.0 and +0.0, which compare equal) keep ascending client
+  order. Updates are finite (validation rejects NaN and Inf before aggregation).
+- Sums over updates run one row at a time from +0.0, each `+` rounded; a mean of m rows is that
+  sum divided by float64(m) (`fl.exact.mean`). Sums over coordinates (squared norms, squared
+  distances) are exactly rounded (`fl.exact.exact_sum`: the value of `math.fsum`).
+- The rule's float64 result vector is cut back into tensors and each is rounded once to its own
+  dtype. Integer tensors are carried over from the previous global model.
 """
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -44,16 +51,9 @@ class Layout:
         return {name: pieces[name] if name in pieces else old.clone() for name, old in self.previous.items()}
 
 
-def exact_sum_of_squares(vector: torch.Tensor) -> float:
-    return math.fsum(vector.square().tolist())
-
-
-def mean_of_rows(rows: torch.Tensor) -> torch.Tensor:
-    """The mean of the rows of a float64 matrix, summed one row at a time from the first."""
-    acc = torch.zeros(rows.shape[1:], dtype=torch.float64)
-    for row in rows:
-        acc.add_(row)
-    return acc.div_(len(rows))
+def sorted_columns(rows: torch.Tensor) -> torch.Tensor:
+    """Each column sorted ascending, stably (ties keep ascending client order)."""
+    return torch.sort(rows, dim=0, stable=True).values
 
 
 class Rule(Parametrized):

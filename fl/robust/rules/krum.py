@@ -6,24 +6,23 @@ updates; the update with the smallest score becomes the new model. With n >= 2f 
 most f Byzantine updates, the choice lies close to the honest ones. Ties go to the lowest
 client id. A round with fewer updates than 2f + 3 uses n - f - 2 clamped to [1, n - 1]
 neighbours (with one update, that update).
+
+Arithmetic (rows r_1..r_n of base.py's matrix, ascending client id; fl/exact.py):
+
+- d(i, j) = exact_sum over coordinates of (r_i - r_j) * (r_i - r_j), each difference and square
+  rounded to float64, the sum exactly rounded (so d(i, j) == d(j, i)).
+- Among candidates C (all n updates here), k = min(max(|C| - f - 2, 1), |C| - 1); the score of
+  i in C is the exactly rounded sum (`math.fsum`) of the k smallest values of d(i, j), j in C,
+  j != i (which of equal values are taken does not change the sum).
+- The pick is the candidate with the smallest score; equal scores go to the lower client id.
+  The new model is that update's row unchanged (rounding it back to the dtype is exact).
 """
 from __future__ import annotations
 
 import math
 
-import torch
-
-from fl.robust.rules.base import Rule, exact_sum_of_squares
-
-
-def pairwise_squared_distances(rows: torch.Tensor) -> list[list[float]]:
-    n = len(rows)
-    dist = [[0.0] * n for _ in range(n)]
-    for i in range(n):
-        for j in range(i + 1, n):
-            dist[i][j] = dist[j][i] = exact_sum_of_squares(rows[i] - rows[j])
-    return dist
-
+from fl.exact import pairwise_squared_distances
+from fl.robust.rules.base import Rule
 
 def neighbours(n: int, f: int) -> int:
     return min(max(n - f - 2, 1), n - 1)

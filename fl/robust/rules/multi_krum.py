@@ -3,11 +3,16 @@ Byzantine Tolerant Gradient Descent", NeurIPS 2017 (section 5, "Multi-Krum").
 
 Krum's scores are computed once; the m updates with the smallest scores (ties: lowest client
 id) are averaged uniformly, in ascending client id. m defaults to n - f.
+
+Arithmetic: scores and ties as in krum.py, over all n updates; the count is
+max(1, min(n, n - f if m is unset else m)); the chosen rows, in ascending client id, are summed
+one at a time from +0.0 (each `+` rounded, float64) and the sum divided by float64(count)
+(`fl.exact.mean`). The sample counts do not weigh in.
 """
 from __future__ import annotations
 
-from fl.robust.rules.base import mean_of_rows
-from fl.robust.rules.krum import Krum, by_score, krum_scores, pairwise_squared_distances
+from fl.exact import mean, pairwise_squared_distances
+from fl.robust.rules.krum import Krum, by_score, krum_scores
 
 
 class MultiKrum(Krum):
@@ -26,4 +31,4 @@ class MultiKrum(Krum):
     def combine_rows(self, rows, weights, previous):
         dist = pairwise_squared_distances(rows)
         chosen = by_score(krum_scores(dist, list(range(len(rows))), self.params["f"]))[:self.count(len(rows))]
-        return mean_of_rows(rows[sorted(chosen)])
+        return mean(rows[sorted(chosen)])
