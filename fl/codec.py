@@ -2,9 +2,10 @@
 
 Layout (the safetensors format, readable by `safetensors.torch.load`): an 8-byte
 little-endian header length, a JSON header, then the raw little-endian tensor data.
-What makes it canonical: tensors are laid out in sorted name order, the header JSON has
-sorted keys and no spaces (padded with spaces to a multiple of 8 bytes), metadata values
-are strings, and tensors are stored contiguous in their own dtype (one of DTYPES).
+What makes it canonical: tensors are laid out in sorted name order, the header JSON is in
+RFC 8785 (JCS) form (fl/jcs.py: sorted keys, no spaces) padded with spaces to a multiple of 8
+bytes, metadata values are strings, and tensors are stored contiguous in their own dtype (one
+of DTYPES).
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import numpy as np
 import torch
 from eth_hash.auto import keccak as _keccak
 
+from fl import jcs
 from fl.errors import UserError
 
 DTYPES = {torch.float32: "F32", torch.float64: "F64", torch.int64: "I64", torch.int32: "I32", torch.uint8: "U8",
@@ -42,7 +44,7 @@ def encode(tensors: Mapping[str, torch.Tensor], metadata: Mapping[str, str] | No
         header[name] = {"dtype": DTYPES[tensor.dtype], "shape": list(tensor.shape), "data_offsets": [offset, offset + len(raw)]}
         chunks.append(raw)
         offset += len(raw)
-    text = json.dumps(header, sort_keys=True, separators=(",", ":")).encode()
+    text = jcs.canonicalize(header)
     text += b" " * (-len(text) % 8)
     return struct.pack("<Q", len(text)) + text + b"".join(chunks)
 

@@ -220,6 +220,12 @@ def verify_task(run: Path, task, metrics: bool = True, progress: bool = False) -
         if record.rule_hash != algorithm.rule_hash():
             problems.append(f"rule hash on chain {record.rule_hash} is not the task algorithm's {algorithm.rule_hash()}")
         previous_state, _ = start
+        invalid = {u.client_id: update_problem(u.tensors, previous_state) for u in used}
+        invalid = {c: reason for c, reason in invalid.items() if reason}
+        for client_id, reason in sorted(invalid.items()):
+            problems.append(f"client {client_id}: aggregated, but its update is invalid: {reason}")
+        if invalid:
+            continue
         if not used:  # an empty round keeps its start model
             recomputed = record.start_model
         else:

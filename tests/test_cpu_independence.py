@@ -252,3 +252,40 @@ def test_verify_passes_under_every_cpu_capability(tmp_path, capabilities):
     for capability, result in verified.items():
         assert result.returncode == 0, f"ATEN_CPU_CAPABILITY={capability}:\n{result.stdout}{result.stderr}"
         assert result.stdout.strip().splitlines()[-1] == f"verify: OK: 1 round(s) of {runs[capability]}"
+
+
+# --- the round-0 model ---------------------------------------------------------------------------
+INITIAL = ("import sys, json, hashlib; from fl import models; "
+           "print(json.dumps({n: hashlib.sha256(b''.join(v.numpy().tobytes() for _, v in "
+           "sorted(models.build(n, (1, 28, 28) if n.startswith(('mlp', 'logreg')) else (3, 32, 32), 10, 3)"
+           ".state_dict().items()))).hexdigest() for n in sorted(models.MODELS)}))")
+
+
+def test_every_model_starts_from_the_same_bytes_under_every_capability(capabilities):
+    results = run_all({capability: (["-c", INITIAL], capability) for capability in capabilities})
+    hashes = {}
+    for capability, result in results.items():
+        assert result.returncode == 0, f"ATEN_CPU_CAPABILITY={capability}:\n{result.stderr}"
+        hashes[capability] = json.loads(result.stdout.strip().splitlines()[-1])
+    differ = sorted(name for name in hashes["default"] for c in capabilities if hashes[c][name] != hashes["default"][name])
+    assert not differ, f"initial weights differ between capabilities for: {', '.join(differ)}"
+
+
+def test_initial_weights_are_a_numpy_implementation_of_their_spec():
+    """fl.models.portable_init's recipe, written again from its docstring with numpy alone."""
+    import math
+
+    import numpy as np
+
+    from fl import models
+
+    model = models.build("mlp", (1, 28, 28), 10, 7)
+    for name, value in model.state_dict().items():
+        if not name.endswith(("weight", "bias")):
+            continue
+        layer = dict(model.named_modules())[name.rsplit(".", 1)[0]]
+        bound = 1.0 / math.sqrt(layer.weight.shape[1])
+        raw = np.random.PCG64(np.random.SeedSequence([7, 0x494E4954, *name.encode()])).random_raw(value.numel())
+        u = (raw >> np.uint64(11)).astype(np.float64) * 2.0 ** -53
+        expected = ((u * 2.0 - 1.0) * bound).astype(np.float32).reshape(tuple(value.shape))
+        assert value.numpy().tobytes() == expected.tobytes(), name

@@ -9,6 +9,9 @@ from test_cli import assert_one_line_error, fl
                           "multi-krum, norm-clipping, trimmed-mean"),
     (["--attack", "sign-flip", "--attack-fraction", "1"], "error: attack.fraction must be in [0, 1), got 1.0"),
     (["--committee", "10", "--clients", "10"], "error: committee.size 10 must be smaller than train.clients 10"),
+    (["--algo", "fednova", "--rule", "krum"], "error: algorithm 'fednova' cannot use aggregation rule 'krum': its "
+                                              "server step is not a combination of client models; use aggregation "
+                                              "rule 'mean' or another algorithm"),
 ])
 def test_bad_robustness_values_are_one_clear_line(args, expected):
     assert_one_line_error(fl("run", *args), expected)

@@ -13,7 +13,7 @@ from fl.algorithms.fedprox import FedProx
 from fl.algorithms.fedyogi import FedYogi
 from fl.algorithms.moon import Moon
 from fl.algorithms.scaffold import Scaffold
-from fl.errors import choices_error
+from fl.errors import UserError, choices_error
 
 ALGORITHMS: dict[str, type[FedAvg]] = {
     cls.name: cls for cls in (FedAvg, FedProx, Moon, Scaffold, FedAvgM, FedAdam, FedYogi, FedAdagrad, FedNova, FedIPR)
@@ -36,4 +36,7 @@ def from_config(cfg) -> FedAvg:
 
     algorithm = build(cfg.algorithm.name, cfg.algorithm.params)
     algorithm.aggregation = rules.build(cfg.aggregation.rule, cfg.aggregation.params)
+    if algorithm.aggregation is not None and not algorithm.takes_rule:
+        raise UserError(f"algorithm {algorithm.name!r} cannot use aggregation rule {cfg.aggregation.rule!r}: its server "
+                        f"step is not a combination of client models; use aggregation rule 'mean' or another algorithm")
     return algorithm

@@ -7,7 +7,6 @@ algorithm subclasses this one and overrides only what differs (the way Flower wr
 """
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable
 from typing import Any
@@ -16,6 +15,7 @@ import torch
 from torch import nn
 
 from fl.aggregate import weighted_average
+from fl import jcs
 from fl.codec import keccak
 from fl.algorithms.api import ClientContext, State, Update, model_part
 from fl.config import ExperimentConfig
@@ -31,6 +31,8 @@ class FedAvg:
     defaults: dict[str, Any] = {}
     #: a robust aggregation rule (fl/robust/rules) replacing the weighted mean in `combine`; None = the mean
     aggregation = None
+    #: whether the server step goes through `combine`, so that a robust rule can replace the mean
+    takes_rule = True
 
     def __init__(self, params: dict[str, Any] | None = None):
         self.params = with_defaults(f"algorithm {self.name!r}", self.defaults, params)
@@ -122,7 +124,8 @@ class FedAvg:
         return rule
 
     def rule_hash(self) -> str:
-        return "0x" + keccak(json.dumps(self.rule(), sort_keys=True, separators=(",", ":")).encode()).hex()
+        """keccak-256 of the RFC 8785 (JCS) form of `rule()`."""
+        return "0x" + keccak(jcs.canonicalize(self.rule())).hex()
 
     def aggregate(self, previous: State, updates: list[Update]) -> State:
         """The new global model from the previous global artifact and the updates (ascending client

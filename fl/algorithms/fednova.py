@@ -42,6 +42,8 @@ A_NORM = "fednova.a_norm"
 
 class FedNova(FedAvg):
     name = "fednova"
+    #: the normalized step weighs each client's move by its own work: no robust rule can stand in for it
+    takes_rule = False
 
     def setup(self, cfg: ExperimentConfig, model: nn.Module, input_shape: tuple[int, ...]) -> None:
         super().setup(cfg, model, input_shape)

@@ -28,6 +28,8 @@ DOMAIN_TYPEHASH = keccak(b"EIP712Domain(string name,string version,uint256 chain
 COMMIT_TYPEHASH = keccak(b"Commit(bytes32 experiment,uint256 round,bytes32 updateHash)")
 REGISTER_TYPEHASH = keccak(b"Register(bytes32 experiment,address client)")
 NAME, VERSION = b"OnChainFL", b"1"
+#: half the order of secp256k1: OpenZeppelin's ECDSA accepts only s <= HALF_N (no malleable twins)
+HALF_N = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0
 
 
 def _bytes32(value: str | bytes) -> bytes:
@@ -72,8 +74,11 @@ def sign_digest(private_key: str, digest: bytes) -> bytes:
 
 
 def recover_signer(digest: bytes, signature: bytes) -> str | None:
-    """The checksummed address that signed `digest`, or None for a malformed signature."""
+    """The checksummed address that signed `digest`, or None for a malformed signature or one in the
+    upper half of s (which OpenZeppelin's ECDSA refuses, so neither does the chain accept it)."""
     if len(signature) != 65 or signature[64] not in (27, 28):
+        return None
+    if int.from_bytes(signature[32:64], "big") > HALF_N:
         return None
     try:
         sig = keys.Signature(vrs=(signature[64] - 27, int.from_bytes(signature[:32], "big"),

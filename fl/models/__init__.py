@@ -14,7 +14,7 @@ from fl.errors import UserError, choices_error
 from fl.models.alexnet import AlexNet
 from fl.models.cnn import VeryFLCNN
 from fl.models.lenet import LeNet5
-from fl.models import signalexnet
+from fl.models import portable_init, signalexnet
 from fl.models.logreg import LogisticRegression
 from fl.models.mlp import MLP
 from fl.models.projection import has_projection_head, with_projection_head
@@ -57,16 +57,18 @@ def check_name(name: str) -> str:
 
 
 def build(name: str, input_shape: tuple[int, ...], num_classes: int, seed: int) -> nn.Module:
-    """The model `name` with its initial weights drawn from `seed`."""
+    """The model `name` with its initial weights drawn from `seed` (fl.models.portable_init: the same
+    bytes on every machine)."""
     check_name(name)
     if len(input_shape) != 3 and name.removesuffix(PROJECTION_SUFFIX) not in FLAT_INPUT:
         raise UserError(f"model {name!r} takes images, but the data set's inputs have shape {tuple(input_shape)}; "
                         f"use one of: {', '.join(sorted(n for n in MODELS if n.removesuffix(PROJECTION_SUFFIX) in FLAT_INPUT))}")
     torch.manual_seed(seed)
     try:
-        return MODELS[name](tuple(input_shape), num_classes)
+        model = MODELS[name](tuple(input_shape), num_classes)
     except RuntimeError as exc:  # e.g. an input too small for the model's convolutions
         raise UserError(f"model {name!r} cannot take inputs of shape {tuple(input_shape)}: {exc}") from None
+    return portable_init.initialize(model, seed)
 
 
 __all__ = ["MODELS", "build", "check_name", "has_projection_head", "with_projection"]

@@ -10,6 +10,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from fl.models.portable_init import HE_FAN_OUT, SMALL, use_scheme
+
 
 def flat_size(features: nn.Module, input_shape: tuple[int, ...]) -> int:
     """Width of `features`' flattened output for one input of `input_shape`."""
@@ -32,12 +34,11 @@ class PadTo(nn.Module):
 
 
 def kaiming_init(model: nn.Module) -> nn.Module:
-    """He et al. 2015 initialization for ReLU networks without normalization layers (as torchvision's VGG)."""
+    """He et al. 2015 initialization for ReLU networks without normalization layers (as torchvision's
+    VGG): convolutions by fan-out, linear layers small, biases zero; drawn by fl.models.portable_init."""
     for module in model.modules():
         if isinstance(module, nn.Conv2d):
-            nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
-            nn.init.zeros_(module.bias)
+            use_scheme(module, HE_FAN_OUT)
         elif isinstance(module, nn.Linear):
-            nn.init.normal_(module.weight, 0.0, 0.01)
-            nn.init.zeros_(module.bias)
+            use_scheme(module, SMALL)
     return model

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import torch
 from torch import nn
-from torch.nn import init
 
 from fl.models.base import flat_size
+from fl.models.portable_init import HE_FAN_OUT, use_scheme
 
 CHANNELS = (64, 192, 384, 256, 256)
 KERNELS = (5, 5, 3, 3, 3)
@@ -30,7 +30,7 @@ class ConvBlock(nn.Module):
     def __init__(self, inputs: int, outputs: int, kernel: int):
         super().__init__()
         self.conv = nn.Conv2d(inputs, outputs, kernel, padding=kernel // 2, bias=False)
-        init.kaiming_normal_(self.conv.weight, mode="fan_out", nonlinearity="relu")
+        use_scheme(self.conv, HE_FAN_OUT)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return torch.relu(self.conv(x))
