@@ -1,6 +1,6 @@
 """Statement and branch coverage of the project's contracts under their tests (`make coverage`).
 
-`python -m toolchain.coverage [--readme] [TEST_FILE ...]` runs
+`python -m toolchain.coverage [--readme] [--missed] [--no-run] [TEST_FILE ...]` runs
 `brownie test --coverage -p toolchain.coverage` on the contract test modules (CONTRACT_TESTS
 plus every `tests/test_*contract*.py`; name others on the command line), then prints one row per
 source file in `contracts/` (not `contracts/mocks/`, not OpenZeppelin, not `interfaces/`):
@@ -36,11 +36,14 @@ module, loaded as a pytest plugin (`-p toolchain.coverage`), patches both while 
    them with one line; this module's table is the report (Brownie's GUI report is not written).
 
 The plugin also records, for the revert sites, the source range of every traced instruction
-(`TransactionReceipt._expand_trace`) and the selector of every custom error that came back from
-the chain (`decode_typed_error`). A site outside a constructor is hit when an instruction
-mapped inside its `revert ...;` ran; a constructor's site (creation is not traced) when its
-error's selector came back. Brownie's per-test-module coverage cache (`build/tests.json`) is
-removed before the run so that every transaction is traced. Raw data: reports/contract-coverage.json.
+(`TransactionReceipt._expand_trace`) and the selector of every custom error that a contract
+creation reverted with (`decode_typed_error` while an account deploys). A site outside a
+constructor is hit when an instruction mapped inside its `revert ...;` ran (for `if (a || b)
+revert E();` that is either operand holding); a constructor's site (creation is not traced) when
+a deployment reverted with its error. Brownie's per-test-module coverage cache (`build/tests.json`) is
+removed before the run so that every transaction is traced. Raw data: reports/contract-coverage.json;
+`--no-run` reports on it again without running the tests, `--missed` lists every statement and
+branch outcome no test reached, with its file, line and source.
 """
 from __future__ import annotations
 
@@ -67,7 +70,8 @@ CONTRACT_TESTS = (
 # --- pytest plugin: active only under `brownie test --coverage` ------------------------------------
 
 _EXECUTED: set[tuple[str, int, int]] = set()  # (source path, start, end) of every traced instruction
-_SELECTORS: set[str] = set()  # custom error selectors that came back from the chain
+_SELECTORS: set[str] = set()  # custom error selectors that came back from a contract creation
+_DEPLOYING: list[bool] = []
 
 
 def mask_immutables(expected: str, actual: str) -> str:
@@ -103,6 +107,7 @@ def merge_coverage(evals) -> dict:
 
 def _install_patches() -> None:
     import brownie.exceptions
+    import brownie.network.account as account_module
     import brownie.network.contract as contract_module
     import brownie.network.transaction as transaction_module
     import brownie.test.coverage as coverage_module
@@ -127,12 +132,23 @@ def _install_patches() -> None:
     decode = brownie.exceptions.decode_typed_error
 
     def recording_decode(data):
-        if isinstance(data, str) and len(data) >= 10:
+        if _DEPLOYING and isinstance(data, str) and len(data) >= 10:
             _SELECTORS.add(data[:10].lower())
         return decode(data)
 
     for module in (brownie.exceptions, contract_module, transaction_module):
         module.decode_typed_error = recording_decode
+
+    deploy = account_module._PrivateKeyAccount.deploy
+
+    def recording_deploy(self, *args, **kwargs):
+        _DEPLOYING.append(True)
+        try:
+            return deploy(self, *args, **kwargs)
+        finally:
+            _DEPLOYING.pop()
+
+    account_module._PrivateKeyAccount.deploy = recording_deploy
 
     expand = transaction_module.TransactionReceipt._expand_trace
 
@@ -331,6 +347,24 @@ def table(files: dict[str, FileCoverage], tests: list[str], seconds: float | Non
     return "\n".join(lines)
 
 
+def missed(files: dict[str, FileCoverage], root: Path = ROOT) -> str:
+    """Every statement and branch outcome no test reached, by file and line, with its source."""
+    lines = []
+    for path, cov in files.items():
+        source = (root / path).read_bytes()
+
+        def where(offset):
+            start, end = offset
+            text = " ".join(source[start:end].decode(errors="replace").split())
+            line = source.count(b"\n", 0, start) + 1
+            return f"{path}:{line}  {text[:90]}"
+
+        lines += [f"statement  {where(o)}" for o in sorted(cov.statements - cov.statements_hit)]
+        lines += [f"never true  {where(o)}" for o in sorted(cov.branches - cov.branches_true)]
+        lines += [f"never false {where(o)}" for o in sorted(cov.branches - cov.branches_false)]
+    return "\n".join(lines) or "nothing missed"
+
+
 def default_tests(root: Path = ROOT) -> list[str]:
     found = {t for t in CONTRACT_TESTS if (root / t).exists()}
     found |= {p.relative_to(root).as_posix() for p in (root / "tests").glob("test_*contract*.py")}
@@ -351,17 +385,24 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m toolchain.coverage", description=__doc__.split("\n")[0])
     parser.add_argument("tests", nargs="*", help="test files (default: the contract tests)")
     parser.add_argument("--readme", action="store_true", help="write the table into README.md")
+    parser.add_argument("--missed", action="store_true",
+                        help="also list every statement and branch outcome no test reached")
+    parser.add_argument("--no-run", action="store_true", help=f"report on the last run's record ({RAW})")
     args = parser.parse_args(argv)
     tests = args.tests or default_tests()
-    begun = time.monotonic()
-    status = run(tests)
-    seconds = time.monotonic() - begun
+    status, seconds = 0, None
+    if not args.no_run:
+        begun = time.monotonic()
+        status = run(tests)
+        seconds = time.monotonic() - begun
     if not (ROOT / RAW).exists():
         print(f"error: brownie wrote no coverage record ({RAW}); exit status {status}", file=sys.stderr)
         return status or 1
     files = measure(json.loads((ROOT / RAW).read_text()), ROOT / "build" / "contracts")
     text = table(files, tests, seconds)
     print("\nContract coverage\n\n" + text)
+    if args.missed:
+        print("\n" + missed(files))
     if args.readme:
         sys.path.insert(0, str(ROOT))
         from fl.readme import replace_section

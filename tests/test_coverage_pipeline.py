@@ -42,11 +42,15 @@ pragma solidity 0.8.24;
 contract Tiny {
     error TooBig(uint256 value, uint256 limit);
     error Never();
+    error ZeroLimit(uint256 given);
+    error NegativeLimit();
 
     uint256 public immutable limit;
     uint256 public value;
 
     constructor(uint256 limit_) {
+        if (limit_ == 0) revert ZeroLimit(limit_);
+        if (limit_ > 1000) revert NegativeLimit();
         limit = limit_;
     }
 
@@ -72,6 +76,8 @@ def test_set(Tiny, accounts):
     tiny.set(4, {"from": accounts[0]})
     with brownie.reverts("TooBig: 11, 10"):
         tiny.set(11, {"from": accounts[0]})
+    with brownie.reverts("ZeroLimit: 0"):
+        Tiny.deploy(0, {"from": accounts[0]})
 """
 
 TINY_CONFTEST = """\
@@ -124,6 +130,12 @@ def test_the_pipeline_reports_the_taken_branch_as_hit_and_the_untouched_function
     # `x > limit` held (11) and failed (3, 4); `x == 0` never evaluated
     assert offsets("x > limit") in tiny.branches_true and offsets("x > limit") in tiny.branches_false
     assert offsets("x == 0") in tiny.branches and offsets("x == 0") not in tiny.branches_true | tiny.branches_false
-    assert [(s.error, s.function, s.hit) for s in tiny.reverts] == [("TooBig", "set", True), ("Never", "unreached", False)]
+    # a constructor's revert: by the error a deployment reverted with (creation is not traced)
+    assert [(s.error, s.function, s.hit) for s in tiny.reverts] == [
+        ("ZeroLimit", "constructor", True), ("NegativeLimit", "constructor", False),
+        ("TooBig", "set", True), ("Never", "unreached", False)]
+    never_line = TINY[:TINY.index("revert Never")].count("\n") + 1
     table = coverage.table(files, ["tests/test_tiny.py"])
-    assert "| `contracts/Tiny.sol` |" in table and "`contracts/Tiny.sol:21` `Never` in `unreached`" in table
+    assert "| `contracts/Tiny.sol` |" in table
+    assert f"`contracts/Tiny.sol:{never_line}` `Never` in `unreached`" in table
+    assert "`NegativeLimit` in `constructor`" in table and "`TooBig`" not in table
