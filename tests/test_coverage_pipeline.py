@@ -59,6 +59,12 @@ contract Tiny {
         value = x;
     }
 
+    function small(uint256 x) external {
+        if (x > 100) revert TooBig(x, 100);
+        require(x != 7, "seven");
+        value = x;
+    }
+
     function unreached(uint256 x) external {
         if (x == 0) revert Never();
         value = x + 1;
@@ -76,6 +82,7 @@ def test_set(Tiny, accounts):
     tiny.set(4, {"from": accounts[0]})
     with brownie.reverts("TooBig: 11, 10"):
         tiny.set(11, {"from": accounts[0]})
+    tiny.small(1, {"from": accounts[0]})
     with brownie.reverts("ZeroLimit: 0"):
         Tiny.deploy(0, {"from": accounts[0]})
 """
@@ -129,13 +136,17 @@ def test_the_pipeline_reports_the_taken_branch_as_hit_and_the_untouched_function
     assert "value = x + 1" in missed and not any("+ 1" in h for h in hit)
     # `x > limit` held (11) and failed (3, 4); `x == 0` never evaluated
     assert offsets("x > limit") in tiny.branches_true and offsets("x > limit") in tiny.branches_false
+    # only ever called with 1: an `if` (solc jumps when it fails) and a `require` (jumps when it holds)
+    assert offsets("x > 100") in tiny.branches_false and offsets("x > 100") not in tiny.branches_true
+    assert offsets("x != 7") in tiny.branches_true and offsets("x != 7") not in tiny.branches_false
     assert offsets("x == 0") in tiny.branches and offsets("x == 0") not in tiny.branches_true | tiny.branches_false
     # a constructor's revert: by the error a deployment reverted with (creation is not traced)
     assert [(s.error, s.function, s.hit) for s in tiny.reverts] == [
         ("ZeroLimit", "constructor", True), ("NegativeLimit", "constructor", False),
-        ("TooBig", "set", True), ("Never", "unreached", False)]
+        ("TooBig", "set", True), ("TooBig", "small", False), ("Never", "unreached", False)]
     never_line = TINY[:TINY.index("revert Never")].count("\n") + 1
     table = coverage.table(files, ["tests/test_tiny.py"])
     assert "| `contracts/Tiny.sol` |" in table
     assert f"`contracts/Tiny.sol:{never_line}` `Never` in `unreached`" in table
-    assert "`NegativeLimit` in `constructor`" in table and "`TooBig`" not in table
+    assert "`NegativeLimit` in `constructor`" in table and "`TooBig` in `small`" in table
+    assert "`TooBig` in `set`" not in table
