@@ -15,7 +15,8 @@ A file compiled into several contracts (a library, a base contract and its mock)
 its statements and branches are keyed by their byte offsets in the file, hit if any contract
 ran them. With `--readme` the table goes into README.md between `<!-- contract-coverage:begin -->`
 and `<!-- contract-coverage:end -->` (fl.readme.replace_section). The exit status is brownie's
-(non-zero when a test failed), after the table is printed.
+(non-zero when a test failed), after the table is printed; README.md is only written when every
+test passed.
 
 Two things stop stock `brownie test --coverage` (eth-brownie 1.22.2) on these contracts, and this
 module, loaded as a pytest plugin (`-p toolchain.coverage`), patches both while `--coverage` is on:
@@ -342,7 +343,7 @@ def table(files: dict[str, FileCoverage], tests: list[str], seconds: float | Non
         lines += [f"- `{s.path}:{s.line}` `{s.error}` in `{s.function}`" for s in missed]
     else:
         lines.append("Every `revert` site is reached by a test.")
-    took = f", {seconds:.0f} s" if seconds is not None else ""
+    took = f" in {seconds:.0f} s (wall clock, tests and tracing)" if seconds is not None else ""
     lines += ["", f"Measured by `make coverage` over {', '.join(f'`{Path(t).name}`' for t in tests)}{took}."]
     return "\n".join(lines)
 
@@ -403,7 +404,9 @@ def main(argv: list[str] | None = None) -> int:
     print("\nContract coverage\n\n" + text)
     if args.missed:
         print("\n" + missed(files))
-    if args.readme:
+    if args.readme and status != 0:
+        print(f"\nREADME.md left alone: the tests failed (exit status {status})", file=sys.stderr)
+    elif args.readme:
         sys.path.insert(0, str(ROOT))
         from fl.readme import replace_section
 
