@@ -150,3 +150,11 @@ def test_the_pipeline_reports_the_taken_branch_as_hit_and_the_untouched_function
     assert f"`contracts/Tiny.sol:{never_line}` `Never` in `unreached`" in table
     assert "`NegativeLimit` in `constructor`" in table and "`TooBig` in `small`" in table
     assert "`TooBig` in `set`" not in table
+
+
+def test_the_contract_tests_are_found_by_what_they_assert(tmp_path):
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_rules.py").write_text("import brownie\n\ndef test_x():\n    with brownie.reverts('E'):\n        pass\n")
+    (tmp_path / "tests" / "test_math.py").write_text("def test_y():\n    assert 1 + 1 == 2\n")
+    (tmp_path / "tests" / "test_coverage_pipeline.py").write_text("TINY_TEST = 'brownie.reverts('\n")
+    assert coverage.default_tests(tmp_path) == ["tests/test_rules.py"]

@@ -1,8 +1,9 @@
 """Statement and branch coverage of the project's contracts under their tests (`make coverage`).
 
 `python -m toolchain.coverage [--readme] [--missed] [--no-run] [TEST_FILE ...]` runs
-`brownie test --coverage -p toolchain.coverage` on the contract test modules (CONTRACT_TESTS
-plus every `tests/test_*contract*.py`; name others on the command line), then prints one row per
+`brownie test --coverage -p toolchain.coverage` on the contract test modules (CONTRACT_TESTS,
+every `tests/test_*contract*.py` and every test module using `brownie.reverts(`; or the files
+named on the command line), then prints one row per
 source file in `contracts/` (not `contracts/mocks/`, not OpenZeppelin, not `interfaces/`):
 
 - statements: hit / total, Brownie's statement map (constructors are not part of it: Brownie
@@ -67,6 +68,9 @@ CONTRACT_TESTS = (
     "tests/test_watermark_registry.py",
     "tests/test_marketplace.py",
 )
+
+# runs `brownie test --coverage` itself, on a project of its own
+NOT_CONTRACT_TESTS = ("tests/test_coverage_pipeline.py",)
 
 # --- pytest plugin: active only under `brownie test --coverage` ------------------------------------
 
@@ -367,8 +371,15 @@ def missed(files: dict[str, FileCoverage], root: Path = ROOT) -> str:
 
 
 def default_tests(root: Path = ROOT) -> list[str]:
+    """CONTRACT_TESTS, every `tests/test_*contract*.py` and every test module that asserts a revert
+    with `brownie.reverts(` (what a contract test does), this pipeline's own test excepted."""
     found = {t for t in CONTRACT_TESTS if (root / t).exists()}
-    found |= {p.relative_to(root).as_posix() for p in (root / "tests").glob("test_*contract*.py")}
+    for module in (root / "tests").glob("test_*.py"):
+        name = module.relative_to(root).as_posix()
+        if name in NOT_CONTRACT_TESTS:
+            continue
+        if "contract" in module.name or "brownie.reverts(" in module.read_text():
+            found.add(name)
     return sorted(found)
 
 
