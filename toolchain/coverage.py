@@ -46,6 +46,17 @@ a deployment reverted with its error. Brownie's per-test-module coverage cache (
 removed before the run so that every transaction is traced. Raw data: reports/contract-coverage.json;
 `--no-run` reports on it again without running the tests, `--missed` lists every statement and
 branch outcome no test reached, with its file, line and source.
+
+Limits of Brownie's maps, reported as they are: a condition inside a modifier (`onlyAggregator`)
+shows as never held nor failed even when its `revert` site is reached (the site column is right);
+`if (a || b)` and `!x` conditions are split and mapped by Brownie's own rules. Calls are sent as
+transactions under `--coverage` (Brownie's `always_transact`) and every transaction is traced with
+memory and stack, so the run takes several times longer than the same tests without coverage.
+
+Why not the alternatives: compiling a copy of the project with `immutable` stripped would measure
+other bytecode (storage reads instead of immutables, different gas) and cost a second compile of
+every contract; solidity-coverage instruments sources for Hardhat or Truffle and Foundry's
+`forge coverage` runs Solidity tests, so both would need the Python tests rewritten.
 """
 from __future__ import annotations
 
