@@ -38,6 +38,13 @@ def test_a_committed_client_left_out_of_the_aggregate_gets_nothing(rewarded_roun
     assert balances(token, clients) == [500002, 500001, 0, 0]  # ties: the remainder to the lowest id
 
 
+def test_a_share_that_rounds_down_to_zero_mints_nothing(rewarded_round, aggregator, clients):
+    task, token = rewarded_round
+    tx = finalize(task, aggregator, [1, 2], [1, 10**30])  # floor(1000003 * 1 / (10**30 + 1)) = 0
+    assert balances(token, clients) == [0, BUDGET, 0, 0]
+    assert [e["to"] for e in tx.events["Transfer"]] == [clients[1]]  # no mint of 0 units
+
+
 def test_a_round_without_participants_mints_nothing(rewarded_round, aggregator):
     task, token = rewarded_round
     tx = finalize(task, aggregator, [], [])
