@@ -16,6 +16,8 @@
 #                   check a model file for the watermarks of a model token's owners
 #   make watermark-table  FedIPR's watermark under fine-tuning and pruning, and ownership gas, into README.md
 #   make robustness every attack x defence on FashionMNIST; writes the table into README.md [ARGS=--rounds 5]
+#   make coverage [README=1] [TESTS="tests/test_x.py ..."]   statement, branch and revert-site coverage of
+#                   contracts/ under the contract tests, per contract (README=1: into README.md)
 #   make setup      only the set-up
 
 SHELL := /bin/bash
@@ -36,7 +38,7 @@ RUN_FLAGS = $(if $(CONFIG),--config $(CONFIG)) $(if $(ALGO),--algo $(ALGO)) \
 	$(if $(NETWORK),--network $(NETWORK)) $(ARGS)
 
 .PHONY: setup experiment compare table test verify demo-processes bench robustness clean-build toolchain data \
-	verify-ownership watermark-table
+	verify-ownership watermark-table coverage
 
 setup: $(VENV)/.installed node_modules/.installed toolchain data
 
@@ -100,3 +102,9 @@ watermark-table: setup
 
 robustness: setup
 	$(PY) -m fl.robustness $(ARGS)
+
+# Contract coverage: `brownie test --coverage` on the contract tests with toolchain/coverage.py
+# as a plugin (it fixes what stock Brownie 1.22.2 gets wrong on these contracts); see its docstring.
+# No data set needed, so only the venv, the npm packages and the toolchain.
+coverage: toolchain
+	$(PY) -m toolchain.coverage $(if $(README),--readme) $(TESTS)

@@ -6,8 +6,8 @@ from brownie.test import given
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
-from conftest import BUDGET, CONFIG_HASH, MODEL_0, MODEL_1, RULE, ZERO_ADDRESS
-from fl.chain.bitmap import to_words
+from conftest import BUDGET, CONFIG_HASH, FIRST_COMMITTEE, MODEL_0, MODEL_1, RULE, ZERO_ADDRESS, _committee_task
+from fl.chain.bitmap import from_words, to_words
 from fl.committee import reference
 
 
@@ -38,6 +38,13 @@ def test_a_committed_client_left_out_of_the_aggregate_gets_nothing(rewarded_roun
     task, token = rewarded_round
     finalize(task, aggregator, [1, 2], [5, 5])
     assert balances(token, clients) == [500002, 500001, 0, 0]  # ties: the remainder to the lowest id
+
+
+def test_a_share_that_rounds_down_to_zero_mints_nothing(rewarded_round, aggregator, clients):
+    task, token = rewarded_round
+    tx = finalize(task, aggregator, [1, 2], [1, 10**30])  # floor(1000003 * 1 / (10**30 + 1)) = 0
+    assert balances(token, clients) == [0, BUDGET, 0, 0]
+    assert [e["to"] for e in tx.events["Transfer"]] == [clients[1]]  # no mint of 0 units
 
 
 def test_a_round_without_participants_mints_nothing(rewarded_round, aggregator):
@@ -79,6 +86,34 @@ def test_with_a_committee_scores_measure_contribution_and_scorers_share(rewarded
     assert balances(token, fleet) == [0, 66668, 373334, 0, 66666, 426669, 66666, 0]
     assert token.totalSupply() == BUDGET
     assert tx.events["RoundRewarded"] == {"round": 1, "toParticipants": 800003, "toCommittee": 200000}
+
+
+def test_the_committees_remainder_goes_to_its_lowest_id_whatever_the_order_of_scoring(rewarded_committee_round,
+                                                                                        aggregator, fleet):
+    task, committee, token = rewarded_committee_round
+    assert (token.task(), token.committee()) == (task.address, committee.address)
+    scores = {7: [40, 0, 70, 30, 0, 80, 0, 99], 5: [60, 0, 70, 20, 0, 10, 0, 99], 2: [50, 0, 70, 10, 0, 90, 0, 99]}
+    for member_id, row in scores.items():  # highest id first: the scorers are listed 7, 5, 2
+        committee.submitScores(1, row, {"from": fleet[member_id - 1]})
+    committee.tally(1, {"from": aggregator})
+    finalize(task, aggregator, [3, 6], [100, 100])
+    assert balances(token, fleet) == [0, 66668, 373334, 0, 66666, 426669, 66666, 0]
+
+
+def test_participants_whose_medians_are_all_zero_cannot_be_paid(FLTask, CommitteeWithoutSelectionCheck, RewardToken,
+                                                                aggregator, fleet):
+    # The committee's medians are the contributions. Committee itself never selects a median of 0, so
+    # only a committee that lets any participants through (the mock) can hand the token nothing to
+    # split the budget by: the round is refused rather than paid arbitrarily.
+    task, committee, token = _committee_task(FLTask, CommitteeWithoutSelectionCheck, aggregator, fleet, "robust",
+                                             RewardToken)
+    for member_id in FIRST_COMMITTEE:
+        committee.submitScores(1, [0] * 8, {"from": fleet[member_id - 1]})
+    committee.tally(1, {"from": aggregator})
+    assert committee.medianScore(1, 1) == committee.medianScore(1, 3) == 0
+    with brownie.reverts("ZeroContribution: 1"):
+        finalize(task, aggregator, [1, 3], [10, 10])
+    assert token.totalSupply() == 0
 
 
 WEIGHTS = st.lists(st.integers(1, 10**30), min_size=1, max_size=3)
