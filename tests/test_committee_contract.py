@@ -371,3 +371,12 @@ def test_scores_and_medians_follow_the_committed_set_with_gaps(FLTask, Committee
     assert [committee.medianScore(1, i) for i in (3, 4, 8)] == [0, 20, 40]
     assert from_words(committee.selectedOf(1)) == expected.selected == [8]
     assert ints(committee.membersOf(2)) == expected.elected == [2, 4, 8]
+
+
+def test_a_round_that_is_not_the_tasks_current_one_cannot_be_tallied(committee_round, fleet, aggregator):
+    _, committee = committee_round
+    score_rows(SCORES, fleet, committee)
+    with brownie.reverts("RoundNotScoring: 2"):
+        committee.tally(2, {"from": aggregator})
+    with brownie.reverts("RoundNotScoring: 0"):
+        committee.tally(0, {"from": aggregator})

@@ -2,7 +2,7 @@
 import brownie
 import pytest
 
-from conftest import MODEL_0, MODEL_1, MODEL_2, ROUND_WEIGHTS, RULE, UPDATE_2
+from conftest import MODEL_0, MODEL_1, MODEL_2, ROUND_WEIGHTS, RULE, SALT, UPDATE_2
 
 WEIGHTS = [w for _, w in ROUND_WEIGHTS.values()]
 
@@ -128,7 +128,7 @@ SQUAT_CONFIG_HASH = "0x" + "5a" * 32
 
 def deploy_task(FLTask, deployer):
     """A second FLTask, deployed by `deployer` (its aggregator)."""
-    return FLTask.deploy(SQUAT_CONFIG_HASH, {"from": deployer})
+    return FLTask.deploy(SQUAT_CONFIG_HASH, SALT, {"from": deployer})
 
 
 @pytest.fixture
@@ -243,3 +243,10 @@ def test_a_contract_aggregator_cannot_mint_a_round_twice_by_reentering(TaskImper
     with brownie.reverts(f"AlreadyMinted: {fake.address.lower()}, 1, 1"):
         fake.mintIn(model_token, True, {"from": attacker})
     assert model_token.totalMinted() == 0
+
+
+def test_a_round_whose_contributors_all_weigh_nothing_is_not_minted(TaskImpersonator, model_token, attacker, clients):
+    """FLTask refuses zero weights at finalize; a task contract that reports them gets no token either."""
+    fake = TaskImpersonator.deploy(MODEL_2, clients[:2], [0, 0], {"from": attacker})
+    with brownie.reverts(f"NoContributors: {fake.address.lower()}, 1"):
+        fake.mintIn(model_token, False, {"from": attacker})

@@ -16,7 +16,7 @@ from fl.experiment import client_keys, run_experiment
 from fl.ownership import tokenize, verify_ownership
 from fl.trade import to_wei, trade
 
-from conftest import MODEL_0, RULE, UPDATE
+from conftest import MODEL_0, RULE, SALT, UPDATE
 
 ROOT = Path(__file__).resolve().parent.parent
 SQUAT_CONFIG_HASH = "0x" + "5a" * 32
@@ -57,7 +57,7 @@ def deployed(run):
 
 def deploy_task(FLTask, deployer):
     """A second FLTask, deployed by `deployer` (its aggregator)."""
-    return FLTask.deploy(SQUAT_CONFIG_HASH, {"from": deployer})
+    return FLTask.deploy(SQUAT_CONFIG_HASH, SALT, {"from": deployer})
 
 
 @pytest.fixture

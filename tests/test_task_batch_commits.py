@@ -236,3 +236,14 @@ def test_a_commitment_signed_for_another_run_is_rejected(previous_run, FLTask, a
     tx = task.commitBatch(1, [1], [H1], [commitment], {"from": aggregator})
     assert rejections(tx) == {1: "BadSignature"}
     assert tx.return_value == 0
+
+
+def test_register_batch_with_fewer_signatures_than_accounts_reverts(task, keyed_accounts, aggregator):
+    (a, k), (b, _) = keyed_accounts[:2]
+    with brownie.reverts("LengthMismatch: 2, 1"):
+        task.registerBatch([a, b], [register_signature(task, a, k)], {"from": aggregator})
+
+
+def test_commit_batch_with_fewer_signatures_than_clients_reverts(round_open, aggregator):
+    with brownie.reverts("LengthMismatch: 1, 0"):
+        round_open.commitBatch(1, [1], [H1], [], {"from": aggregator})
