@@ -263,6 +263,8 @@ def test_the_projects_rule_hash_is_refverifys():
                  "fednova", "fedipr"):
         for rule, params in [("mean", {}), ("krum", {"f": 2}), ("multi-krum", {}), ("median", {}),
                              ("trimmed-mean", {"beta": 0.2}), ("bulyan", {}), ("norm-clipping", {"bound": 2.5})]:
+            if name == "fednova" and rule != "mean":
+                continue  # refused at config time: FedNova's step is no combination of client models
             cfg = config.build(None, {"algorithm.name": name, "aggregation.rule": rule, "aggregation.params": params})
             ours = Task(cfg.task_dict()).rule_hash()
             assert algorithms.from_config(cfg).rule_hash() == ours, (name, rule)

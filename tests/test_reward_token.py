@@ -92,7 +92,7 @@ def test_the_committees_remainder_goes_to_its_lowest_id_whatever_the_order_of_sc
                                                                                         aggregator, fleet):
     task, committee, token = rewarded_committee_round
     assert (token.task(), token.committee()) == (task.address, committee.address)
-    scores = {7: [40, 0, 70, 30, 0, 80, 0, 99], 5: [60, 0, 70, 20, 0, 10, 0, 99], 2: [50, 0, 70, 10, 0, 90, 0, 99]}
+    scores = {7: [40, 0, 70, 30, 0, 80, 0], 5: [60, 0, 70, 20, 0, 10, 0], 2: [50, 0, 70, 10, 0, 90, 0]}
     for member_id, row in scores.items():  # highest id first: the scorers are listed 7, 5, 2
         committee.submitScores(1, row, {"from": fleet[member_id - 1]})
     committee.tally(1, {"from": aggregator})
@@ -108,7 +108,7 @@ def test_participants_whose_medians_are_all_zero_cannot_be_paid(FLTask, Committe
     task, committee, token = _committee_task(FLTask, CommitteeWithoutSelectionCheck, aggregator, fleet, "robust",
                                              RewardToken)
     for member_id in FIRST_COMMITTEE:
-        committee.submitScores(1, [0] * 8, {"from": fleet[member_id - 1]})
+        committee.submitScores(1, [0] * 7, {"from": fleet[member_id - 1]})
     committee.tally(1, {"from": aggregator})
     assert committee.medianScore(1, 1) == committee.medianScore(1, 3) == 0
     with brownie.reverts("ZeroContribution: 1"):
