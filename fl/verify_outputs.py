@@ -287,16 +287,21 @@ def metrics_problems(run: Path, evaluated: dict[int, Evaluated], finals: dict[in
             problems.append(f"metrics.csv has {'no' if not found else len(found)} row{'s' if found else ''} "
                             f"for this round")
             continue
-        row = found[0]
-        if row.get("global_model") != finals[round_]:
-            problems.append(f"metrics.csv: global_model {row.get('global_model')} is not the finalized {finals[round_]}")
-        value = evaluated.get(round_)
-        if value is None:
-            continue
-        for problem in (_accuracy_problem("metrics.csv: test_accuracy", row.get("test_accuracy"), value),
-                        _loss_problem("metrics.csv: test_loss", row.get("test_loss"), value)):
-            if problem:
-                problems.append(problem)
+        _entry_problems("metrics.csv:", found[0], finals[round_], evaluated.get(round_), problems)
+
+
+def _entry_problems(source: str, entry: dict, final_model: str, value: Evaluated | None,
+                    problems: list[str]) -> None:
+    """One round's reported row (metrics.csv) or entry (summary.json per_round) against the chain's
+    finalized model and, where it was evaluated, that model's accuracy and loss."""
+    if entry.get("global_model") != final_model:
+        problems.append(f"{source} global_model {entry.get('global_model')} is not the finalized {final_model}")
+    if value is None:
+        return
+    for problem in (_accuracy_problem(f"{source} test_accuracy", entry.get("test_accuracy"), value),
+                    _loss_problem(f"{source} test_loss", entry.get("test_loss"), value)):
+        if problem:
+            problems.append(problem)
 
 
 def summary_problems(run: Path, recorded_hash: str, evaluated: dict[int, Evaluated], finals: dict[int, str],
@@ -352,17 +357,7 @@ def summary_problems(run: Path, recorded_hash: str, evaluated: dict[int, Evaluat
             problems.append(f"summary.json has {'no' if not found else len(found)} per_round "
                             f"entr{'ies' if len(found) != 1 else 'y'} for this round")
             continue
-        entry = found[0]
-        if entry.get("global_model") != finals[round_]:
-            problems.append(f"summary.json: per_round global_model {entry.get('global_model')} is not the "
-                            f"finalized {finals[round_]}")
-        value = evaluated.get(round_)
-        if value is None:
-            continue
-        for problem in (_accuracy_problem("summary.json: per_round test_accuracy", entry.get("test_accuracy"), value),
-                        _loss_problem("summary.json: per_round test_loss", entry.get("test_loss"), value)):
-            if problem:
-                problems.append(problem)
+        _entry_problems("summary.json: per_round", found[0], finals[round_], evaluated.get(round_), problems)
 
 
 # --- all of it -----------------------------------------------------------------------------------
