@@ -87,10 +87,10 @@ verify: setup
 	$(PY) -m fl verify $(RUN)
 
 demo-processes: setup
-	$(PY) -m fl.roles.demo
+	$(PY) -m fl.run.roles.demo
 
 bench: setup
-	$(PY) -m fl.bench suite $(BENCH_ARGS)
+	$(PY) -m fl.tools.bench suite $(BENCH_ARGS)
 
 verify-ownership: setup
 	@test -n "$(MODEL)" -a -n "$(TOKEN)" || { echo "error: say which model file and token: make verify-ownership MODEL=runs/<id>/artifacts/<hash>.safetensors TOKEN=1 [RUN=runs/<id>]" >&2; exit 2; }
@@ -98,10 +98,10 @@ verify-ownership: setup
 		$(if $(THRESHOLD),--threshold $(THRESHOLD))
 
 watermark-table: setup
-	$(PY) -m fl.watermark.table
+	$(PY) -m fl.tools.watermark_table
 
 robustness: setup
-	$(PY) -m fl.robustness $(ARGS)
+	$(PY) -m fl.tools.robustness $(ARGS)
 
 # Contract coverage: `brownie test --coverage` on the contract tests with toolchain/coverage.py
 # as a plugin (it fixes what stock Brownie 1.22.2 gets wrong on these contracts); see its docstring.

@@ -10,9 +10,9 @@ from typing import Any
 import click
 import yaml
 
-from fl import config as configuration
-from fl.config import DEVICES, OPTIMIZERS
-from fl.errors import UserError
+from fl.core import config as configuration
+from fl.core.config import DEVICES, OPTIMIZERS
+from fl.core.errors import UserError, fail, guarded
 
 # option name -> (dotted config path, type); shared by the CLI flags and the FL_* variables of the scripts
 KNOBS: dict[str, tuple[str, Callable[[str], Any]]] = {
@@ -92,26 +92,13 @@ def knobs_from_env(environ: dict[str, str] | None = None) -> tuple[str | None, d
     return env.get("FL_CONFIG") or None, knobs, sets
 
 
-def fail(message: str, code: int = 2) -> None:
-    click.echo(f"error: {message}", err=True)
-    sys.exit(code)
-
-
-def guarded(fn: Callable[[], Any]) -> Any:
-    """Run fn; a UserError or Ctrl-C becomes one line on stderr and a non-zero exit, no traceback."""
-    try:
-        return fn()
-    except UserError as exc:
-        fail(str(exc))
-    except KeyboardInterrupt:
-        fail("interrupted", 130)
 
 
 def _choices(kind: str) -> str:
-    from fl import algorithms, data, models
-    from fl.data import augment, partition
+    from fl.ml import algorithms, data, models
+    from fl.ml.data import augment, partition
 
-    from fl.robust import attacks, rules
+    from fl.ml.robust import attacks, rules
 
     names = {"algo": algorithms.ALGORITHMS, "dataset": data.LOADERS, "model": models.MODELS,
              "partition": partition.PARTITIONERS, "optimizer": OPTIMIZERS, "device": DEVICES,
@@ -120,7 +107,7 @@ def _choices(kind: str) -> str:
 
 
 def _algorithm_params() -> str:
-    from fl import algorithms
+    from fl.ml import algorithms
 
     return "; ".join(f"{name}: {', '.join(f'{k}={v:g}' for k, v in cls.defaults.items())}"
                      for name, cls in algorithms.ALGORITHMS.items() if cls.defaults)
@@ -169,7 +156,7 @@ def cli() -> None:
 @click.option("--resume", type=click.Path(file_okay=False), help="Continue a killed run from its folder (runs/<id>).")
 def run(config_file, params, sets, no_progress, resume, **knobs) -> None:
     """Run one experiment on the chain and write runs/<run-id>/."""
-    from fl.experiment import resume_experiment, run_experiment
+    from fl.run.experiment import resume_experiment, run_experiment
 
     if resume:
         given = [f"--{k.replace('_', '-')}" for k, v in knobs.items() if v is not None] + \
@@ -191,7 +178,7 @@ def run(config_file, params, sets, no_progress, resume, **knobs) -> None:
               help="Do not re-evaluate each round's model to check metrics.csv and summary.json (no data set needed).")
 def verify(run_dir: str, network: str | None, no_metrics: bool) -> None:
     """Audit a finished run from the chain and its artifacts; exit 1 on any failure."""
-    from fl.verify import verify_run
+    from fl.audit.verify import verify_run
 
     if not verify_run(run_dir, network, metrics=not no_metrics).ok:
         sys.exit(1)
@@ -202,7 +189,7 @@ def verify(run_dir: str, network: str | None, no_metrics: bool) -> None:
 @click.option("--network", help="Chain holding the run's task, if not the run's own kept chain state.")
 def rewards(run_dir: str, network: str | None) -> None:
     """Each client's balance of a run's reward token, read from the chain."""
-    from fl.rewards import reward_report
+    from fl.features.rewards.report import reward_report
 
     reward_report(run_dir, network)
 
@@ -221,7 +208,7 @@ def rewards(run_dir: str, network: str | None) -> None:
               help="Seconds to wait for the selected clients' commitments before aggregating without the missing.")
 def aggregator(rpc, folder, config_file, sets, key, round_timeout, **knobs) -> None:
     """The aggregator as its own process: deploy, wait for clients, run the rounds on chain."""
-    from fl.roles.aggregator import run_aggregator
+    from fl.run.roles.aggregator import run_aggregator
 
     run_aggregator(build_config(config_file, knobs, parse_set(sets)), rpc, folder, key, round_timeout)
 
@@ -235,7 +222,7 @@ def aggregator(rpc, folder, config_file, sets, key, round_timeout, **knobs) -> N
 @click.option("--timeout", type=float, default=600.0, show_default=True, help="Give up after this many seconds.")
 def client(rpc, key, folder, index, timeout) -> None:
     """One client as its own process: register, then train and commit whenever a round selects it."""
-    from fl.roles.client import run_client
+    from fl.run.roles.client import run_client
 
     run_client(rpc, key, folder, index, timeout)
 
@@ -245,7 +232,7 @@ def client(rpc, key, folder, index, timeout) -> None:
 @click.option("--out", default="runs/compare.png", show_default=True, help="Where the PNG of the accuracy curves goes.")
 def compare(runs, out) -> None:
     """Accuracy curves of several run folders in one PNG, and a table of their results."""
-    from fl.compare import compare as compare_runs
+    from fl.tools.compare import compare as compare_runs
 
     text, png = compare_runs(list(runs), out)
     click.echo(text + f"curves: {png}")
@@ -263,7 +250,7 @@ def table(rounds, clients, seed, runs_dir, readme, network, reuse) -> None:
     """Every algorithm on FashionMNIST (Dirichlet 0.1 and IID) on the chain; the results table into the README."""
     from pathlib import Path
 
-    from fl.results_table import make_table
+    from fl.tools.results_table import make_table
 
     command = f"python -m fl table --rounds {rounds} --clients {clients} --seed {seed}"
     click.echo(make_table(rounds, clients, seed, Path(runs_dir), Path(readme), network, command, reuse))
@@ -298,7 +285,7 @@ def _run_folder_script(run_dir: str | None, what: str, script: str, action: Call
 def verify_script_main(run_dir: str | None = None) -> None:
     """Entry point of `brownie run scripts/verify.py [main RUN]` (or FL_RUN=runs/<id>); exit 1 on failure."""
     def verify_or_exit(target: str) -> None:
-        from fl.verify import verify_run
+        from fl.audit.verify import verify_run
 
         if not verify_run(target).ok:
             sys.exit(1)
@@ -309,7 +296,7 @@ def verify_script_main(run_dir: str | None = None) -> None:
 def rewards_script_main(run_dir: str | None = None) -> None:
     """Entry point of `brownie run scripts/rewards.py [main RUN]` (or FL_RUN=runs/<id>)."""
     def report(target: str) -> None:
-        from fl.rewards import reward_report
+        from fl.features.rewards.report import reward_report
 
         reward_report(target)
 
@@ -320,7 +307,7 @@ def script_main(algo: str) -> None:
     """Entry point of `brownie run scripts/<algo>.py`: the preset configs/<algo>.yaml (or FL_CONFIG),
     overridden by FL_* environment variables."""
     def go():
-        from fl.experiment import run_experiment
+        from fl.run.experiment import run_experiment
 
         config_file, knobs, sets = knobs_from_env()
         knobs.setdefault("algo", algo)
@@ -347,7 +334,7 @@ def _ownership_exit(report) -> None:
 def tokenize_command(run_dir: str, royalty_bps: int) -> None:
     """Mint the run's latest model as a ModelToken (ERC-721), the token of the task round that produced it;
     writes RUN/ownership.json."""
-    from fl.ownership import tokenize
+    from fl.features.ownership.owners import tokenize
 
     tokenize(Path(run_dir), royalty_bps)
 
@@ -362,7 +349,7 @@ def tokenize_command(run_dir: str, royalty_bps: int) -> None:
 def verify_ownership_command(model_file: str, token_id: int, run_dir: str | None, threshold: float,
                              key: str | None) -> None:
     """Check MODEL for the watermarks of the token's owners; exit 0 if owned, 1 if not."""
-    from fl.ownership import verify_ownership
+    from fl.features.ownership.owners import verify_ownership
 
     _ownership_exit(verify_ownership(model_file, token_id, run_dir, threshold, key))
 
@@ -373,7 +360,7 @@ def verify_ownership_command(model_file: str, token_id: int, run_dir: str | None
 @click.option("--resale-eth", type=float, default=15.0, show_default=True, help="Resale price.")
 def trade_command(run_dir: str, price_eth: float, resale_eth: float) -> None:
     """List → buy → withdraw the run's model token, then resell it (royalties to the contributors)."""
-    from fl.trade import trade, to_wei
+    from fl.features.ownership.trade import trade, to_wei
 
     trade(Path(run_dir), to_wei(price_eth), to_wei(resale_eth))
 
@@ -382,8 +369,8 @@ def fedipr_script_main() -> None:
     """Entry point of `brownie run scripts/fedipr.py`: FedIPR (configs/fedipr.yaml unless FL_CONFIG says
     otherwise, FL_* variables as for the other scripts), then the final model minted as a token."""
     def go():
-        from fl.experiment import run_experiment
-        from fl.ownership import tokenize
+        from fl.features.ownership.owners import tokenize
+        from fl.run.experiment import run_experiment
 
         config_file, knobs, sets = knobs_from_env()
         knobs.setdefault("algo", "fedipr")
@@ -407,7 +394,7 @@ def verify_ownership_script_main(model_file: str | None = None, token_id: str | 
                                  run_dir: str | None = None) -> None:
     """Entry point of `brownie run scripts/verify_ownership.py` (FL_MODEL, FL_TOKEN, FL_RUN, FL_THRESHOLD, FL_KEY)."""
     def go():
-        from fl.ownership import verify_ownership
+        from fl.features.ownership.owners import verify_ownership
 
         model = model_file or _env_value("FL_MODEL")
         token = _env_value("FL_TOKEN", int) if token_id is None else int(token_id)
@@ -423,8 +410,8 @@ def verify_ownership_script_main(model_file: str | None = None, token_id: str | 
 def trade_script_main(run_dir: str | None = None) -> None:
     """Entry point of `brownie run scripts/trade_model.py` (FL_RUN, FL_PRICE_ETH, FL_RESALE_ETH)."""
     def go():
-        from fl.ownership import latest_run
-        from fl.trade import to_wei, trade
+        from fl.features.ownership.owners import latest_run
+        from fl.features.ownership.trade import to_wei, trade
 
         target = run_dir or _env_value("FL_RUN")
         trade(Path(target) if target else latest_run(), to_wei(_env_value("FL_PRICE_ETH", float, 10.0)),

@@ -88,7 +88,7 @@ def open_round(registered, aggregator):
 @pytest.fixture
 def tiny_config(tmp_path):
     """3 clients, 2 rounds of FedAvg on the generated image set: seconds on the real chain."""
-    from fl import config
+    from fl.core import config
 
     def make(**overrides):
         values = {"data.name": "synthetic-images", "train.clients": 3, "train.rounds": 2,
@@ -252,9 +252,9 @@ def tiny_client():
     """
     import torch
 
-    from fl.algorithms.api import ClientContext
-    from fl.config import TrainConfig
-    from fl.models import build
+    from fl.core.config import TrainConfig
+    from fl.ml.algorithms.api import ClientContext
+    from fl.ml.models import build
 
     g = torch.Generator().manual_seed(7)
     x = torch.randn(24, 4, generator=g)
@@ -278,7 +278,7 @@ def idx_files():
     and returns the arrays written, {part: array}."""
     import numpy as np
 
-    from fl.data.idx import write_idx
+    from fl.ml.data.idx import write_idx
 
     def write(folder, files, train=30, test=12, classes=10, gz=True, seed=0):
         rng = np.random.default_rng(seed)
@@ -329,7 +329,7 @@ def finished_run(tmp_path):
     5 s per round, 1.5 s start-up and 0 s data load."""
     import json
 
-    from fl import config
+    from fl.core import config
 
     def make(name, accuracies):
         folder = tmp_path / "runs" / name

@@ -1,9 +1,9 @@
 """FedAvg's server step: the sample-weighted mean, computed by hand on small tensors."""
 import torch
 
-from fl.aggregate import weighted_average
-from fl.algorithms import build
-from fl.algorithms.api import Update
+from fl.ml.aggregate import weighted_average
+from fl.ml.algorithms import build
+from fl.ml.algorithms.api import Update
 
 PREVIOUS = {"w": torch.zeros(2), "b": torch.zeros(1), "steps": torch.tensor(7)}
 A = {"w": torch.tensor([1.0, 2.0]), "b": torch.tensor([3.0]), "steps": torch.tensor(100)}

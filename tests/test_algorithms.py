@@ -5,15 +5,15 @@ import pytest
 import torch
 from torch.nn import functional as F
 
-from fl.algorithms import ALGORITHMS, build
-from fl.algorithms.api import Update, model_part
-from fl.algorithms.fednova import A_NORM
-from fl.algorithms.moon import PREVIOUS_MODEL, contrastive_loss
-from fl.algorithms.scaffold import CLIENT_C, DELTA_C, SERVER_C, SERVER_CLIENTS
-from fl.config import build as build_config
-from fl.errors import UserError
-from fl.models import build as build_model
-from fl.training import effective_steps
+from fl.core.config import build as build_config
+from fl.core.errors import UserError
+from fl.ml.algorithms import ALGORITHMS, build
+from fl.ml.algorithms.api import Update, model_part
+from fl.ml.algorithms.fednova import A_NORM
+from fl.ml.algorithms.moon import PREVIOUS_MODEL, contrastive_loss
+from fl.ml.algorithms.scaffold import CLIENT_C, DELTA_C, SERVER_C, SERVER_CLIENTS
+from fl.ml.models import build as build_model
+from fl.ml.training import effective_steps
 
 PREVIOUS = {"w": torch.tensor([1.0, -2.0]), "n": torch.tensor(5)}
 

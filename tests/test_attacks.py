@@ -5,13 +5,13 @@ import pytest
 import torch
 from torch import nn
 
-from fl import config
-from fl.algorithms.api import ClientContext, Update
-from fl.config import TrainConfig
-from fl.data.dataset import Dataset
-from fl.errors import UserError
-from fl.experiment import check_names
-from fl.robust import attacks
+from fl.core import config
+from fl.core.config import TrainConfig
+from fl.core.errors import UserError
+from fl.ml.algorithms.api import ClientContext, Update
+from fl.ml.data.dataset import Dataset
+from fl.ml.robust import attacks
+from fl.run.experiment import check_names
 
 GLOBAL = {"w": torch.tensor([1.0, 2.0, 3.0]), "count": torch.tensor(4)}
 TRAINED = {"w": torch.tensor([1.5, 1.0, 3.0]), "count": torch.tensor(9)}  # delta = [0.5, -1, 0]

@@ -1,7 +1,7 @@
 """The benchmark's runs: each measurement reads the run it just made."""
 import json
 
-from fl.bench.runs import measure
+from fl.tools.bench.runs import measure
 
 
 def test_a_measurement_reads_its_own_run_not_an_older_one_of_that_name(tmp_path):

@@ -3,9 +3,9 @@ import pytest
 import torch
 from safetensors.torch import load as safetensors_load
 
-from fl import codec
-from fl.errors import UserError
-from fl.store import ArtifactStore
+from fl.core import codec
+from fl.core.errors import UserError
+from fl.core.store import ArtifactStore
 
 TENSORS = {"b.weight": torch.arange(6, dtype=torch.float32).reshape(2, 3), "a.bias": torch.tensor([0.5, -1.0]),
            "n": torch.tensor(3)}

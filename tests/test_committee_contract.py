@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from conftest import CONFIG_HASH, FIRST_COMMITTEE, MODEL_0, MODEL_1, RULE, SALT, STRATEGY, update_hash
 from fl.chain.bitmap import from_words, to_words
-from fl.committee import reference
+from fl.features.committee import reference
 
 
 def ints(values):

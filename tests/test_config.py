@@ -1,9 +1,9 @@
 """Experiment configs: presets, overrides, validation with messages that name the bad value."""
 import pytest
 
-from fl import config
 from fl.cli import build_config, knobs_from_env, parse_set
-from fl.errors import UserError
+from fl.core import config
+from fl.core.errors import UserError
 
 ROOT_PRESET = "configs/fedavg.yaml"
 
@@ -76,6 +76,6 @@ def test_set_needs_key_equals_value():
 
 @pytest.mark.parametrize("preset", sorted(p.name for p in config.PRESETS_DIR.glob("*.yaml")))
 def test_every_preset_is_valid_and_names_what_exists(preset):
-    from fl.experiment import check_names
+    from fl.run.experiment import check_names
 
     check_names(config.build(config.PRESETS_DIR / preset))

@@ -88,7 +88,7 @@ def test_exact_sum_is_math_fsum():
 
     import numpy as np
 
-    from fl.exact import exact_sum
+    from fl.ml.exact import exact_sum
 
     for values in awkward_sums():
         assert np.float64(exact_sum(values)).tobytes() == np.float64(math.fsum(values.tolist())).tobytes()
@@ -102,7 +102,7 @@ def test_sqrt_is_correctly_rounded():
     import numpy as np
     import torch
 
-    from fl.exact import sqrt
+    from fl.ml.exact import sqrt
 
     values = np.abs(np.random.default_rng(2).standard_normal(20_000)) * 10.0 ** np.arange(-8, 8).repeat(1250)
     assert sqrt(torch.from_numpy(values)).tolist() == [math.sqrt(v) for v in values]
@@ -118,9 +118,9 @@ def generated_round(global_state, round_, parameter_names):
     import numpy as np
     import torch
 
-    from fl.algorithms.api import Update, model_part
-    from fl.algorithms.fednova import A_NORM
-    from fl.algorithms.scaffold import DELTA_C
+    from fl.ml.algorithms.api import Update, model_part
+    from fl.ml.algorithms.fednova import A_NORM
+    from fl.ml.algorithms.scaffold import DELTA_C
 
     rng = np.random.default_rng(round_)
 
@@ -145,7 +145,7 @@ def generated_model():
     import numpy as np
     import torch
 
-    from fl import models
+    from fl.ml import models
 
     model = models.build("mlp-proj", (4,), 3, seed=0)
     rng = np.random.default_rng(0)
@@ -158,10 +158,11 @@ def generated_model():
 def server_step_hashes() -> dict[str, str]:
     """keccak of the encoded result of two rounds of every algorithm's server step, and of one
     round of FedAvg through every robust rule, plus the weighted mean alone."""
-    from fl import algorithms, codec, config
-    from fl.aggregate import weighted_average
-    from fl.algorithms.api import model_part
-    from fl.robust import rules
+    from fl.core import codec, config
+    from fl.ml import algorithms
+    from fl.ml.aggregate import weighted_average
+    from fl.ml.algorithms.api import model_part
+    from fl.ml.robust import rules
 
     cfg = config.build(None, {"train.clients": 10, "model.name": "mlp-proj"})
     model, start = generated_model()
@@ -198,8 +199,8 @@ def hashes_by_capability(capabilities):
 
 @pytest.mark.parametrize("capability", CAPABILITIES[1:])
 def test_every_server_step_gives_the_bytes_of_the_default_kernels(capability, hashes_by_capability):
-    from fl import algorithms
-    from fl.robust import rules
+    from fl.ml import algorithms
+    from fl.ml.robust import rules
 
     if capability not in hashes_by_capability:
         pytest.skip(f"ATEN_CPU_CAPABILITY={capability} is not offered by this CPU (it offers "
@@ -226,8 +227,8 @@ def numpy_weighted_mean(values, weights):
 def test_the_weighted_mean_is_byte_for_byte_a_numpy_implementation_of_its_spec(hashes_by_capability):
     import torch
 
-    from fl import codec
-    from fl.algorithms.api import model_part
+    from fl.core import codec
+    from fl.ml.algorithms.api import model_part
 
     model, start = generated_model()
     updates = generated_round(start, 1, [name for name, _ in model.named_parameters()])
@@ -255,7 +256,7 @@ def test_verify_passes_under_every_cpu_capability(tmp_path, capabilities):
 
 
 # --- the round-0 model ---------------------------------------------------------------------------
-INITIAL = ("import sys, json, hashlib; from fl import models; "
+INITIAL = ("import sys, json, hashlib; from fl.ml import models; "
            "print(json.dumps({n: hashlib.sha256(b''.join(v.numpy().tobytes() for _, v in "
            "sorted(models.build(n, (1, 28, 28) if n.startswith(('mlp', 'logreg')) else (3, 32, 32), 10, 3)"
            ".state_dict().items()))).hexdigest() for n in sorted(models.MODELS)}))")
@@ -272,12 +273,12 @@ def test_every_model_starts_from_the_same_bytes_under_every_capability(capabilit
 
 
 def test_initial_weights_are_a_numpy_implementation_of_their_spec():
-    """fl.models.portable_init's recipe, written again from its docstring with numpy alone."""
+    """fl.ml.models.portable_init's recipe, written again from its docstring with numpy alone."""
     import math
 
     import numpy as np
 
-    from fl import models
+    from fl.ml import models
 
     model = models.build("mlp", (1, 28, 28), 10, 7)
     for name, value in model.state_dict().items():

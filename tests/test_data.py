@@ -3,9 +3,9 @@ import numpy as np
 import pytest
 import torch
 
-from fl.data import fashionmnist, load
-from fl.data.idx import read_idx, write_idx
-from fl.errors import UserError
+from fl.core.errors import UserError
+from fl.ml.data import fashionmnist, load
+from fl.ml.data.idx import read_idx, write_idx
 
 
 @pytest.fixture

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from fl.data import augment, cifar10, cifar100, emnist, load, mnist, source
-from fl.data.synthetic import generate
-from fl.errors import UserError
+from fl.core.errors import UserError
+from fl.ml.data import augment, cifar10, cifar100, emnist, load, mnist, source
+from fl.ml.data.synthetic import generate
 
 
 @pytest.fixture

@@ -4,8 +4,8 @@ import json
 from eth_utils import keccak
 
 from fl.chain import TaskChain
-from fl.experiment import run_experiment
-from fl.store import ArtifactStore
+from fl.core.store import ArtifactStore
+from fl.run.experiment import run_experiment
 
 
 def file_hash(path):
@@ -89,10 +89,10 @@ def test_run_folder_holds_config_metrics_summary_and_plot(tiny_config):
 def test_scaffold_commits_its_control_variates_and_its_rounds_recompute_from_the_chain(tiny_config, FLTask):
     """SCAFFOLD on the chain: each committed update hash covers the model and Δc_i, the global
     artifact carries c, and every finalized hash is recomputed from the committed artifacts."""
-    from fl.algorithms import build
-    from fl.algorithms.api import Update
-    from fl.algorithms.scaffold import DELTA_C, SERVER_C
-    from fl.codec import encode, keccak as artifact_hash
+    from fl.core.codec import encode, keccak as artifact_hash
+    from fl.ml.algorithms import build
+    from fl.ml.algorithms.api import Update
+    from fl.ml.algorithms.scaffold import DELTA_C, SERVER_C
 
     run = run_experiment(tiny_config(**{"algorithm.name": "scaffold", "train.momentum": 0.0}))
     task, _ = chain_of(run, FLTask)

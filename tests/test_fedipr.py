@@ -4,15 +4,17 @@ import json
 
 import pytest
 
-from fl import algorithms, config
+from fl.audit.verify import verify_task
 from fl.chain import TaskChain
 from fl.chain.watermark import RegistryChain, negotiate_owner_keys
-from fl.errors import UserError
-from fl.experiment import client_keys, run_experiment
-from fl.store import ArtifactStore
-from fl.verify import verify_task
-from fl.watermark.key import Watermark, commitment, signature_bits
-from fl.watermark.signature import bit_accuracy, scale_vector
+from fl.core import config
+from fl.core.errors import UserError
+from fl.core.store import ArtifactStore
+from fl.ml import algorithms
+from fl.ml.watermark.key import Watermark, commitment, signature_bits
+from fl.ml.watermark.signature import bit_accuracy, scale_vector
+from fl.chain.keys import client_keys
+from fl.run.experiment import run_experiment
 
 
 def fedipr_config(runs_dir, **overrides):
@@ -77,7 +79,8 @@ def test_verify_recomputes_every_fedipr_round(fedipr_run):
 def test_a_resumed_run_reads_its_keys_back_instead_of_drawing_new_ones(fedipr_run):
     info = chain_info(fedipr_run)
     task = TaskChain.attach(info["contract"])
-    task.attach_clients(client_keys(config.build(fedipr_run / "config.yaml")))
+    cfg = config.build(fedipr_run / "config.yaml")
+    task.attach_clients(client_keys(cfg.seed, cfg.train.clients))
     txs = task.stats.txs
     again = negotiate_owner_keys(task, [1, 2], 32, 12, registry_address=info["algorithm"]["watermark_registry"])
     assert again.keys == {c: k for c, k in owner_keys(fedipr_run).items() if k is not None}

@@ -4,7 +4,7 @@ import struct
 import pytest
 from eth_utils import keccak
 
-from fl import config, jcs
+from fl.core import config, jcs
 
 
 def from_hex(bits: str) -> float:

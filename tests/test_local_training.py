@@ -4,12 +4,12 @@ import copy
 import pytest
 import torch
 
-from fl import config
-from fl.algorithms import build
-from fl.algorithms.api import ClientContext
-from fl.data.synthetic_images import generate
-from fl.errors import UserError
-from fl.models import build as build_model
+from fl.core import config
+from fl.core.errors import UserError
+from fl.ml.algorithms import build
+from fl.ml.algorithms.api import ClientContext
+from fl.ml.data.synthetic_images import generate
+from fl.ml.models import build as build_model
 
 
 def client_step(algorithm, model, data, global_state, client_id):

@@ -208,7 +208,7 @@ def test_python_finds_a_token_by_its_task_and_round(model_token, squatted, final
 
 def test_python_refuses_a_round_without_a_token(model_token, finalized):
     from fl.chain.ownership import Ownership
-    from fl.errors import UserError
+    from fl.core.errors import UserError
 
     with pytest.raises(UserError, match=f"round 1 of task {finalized.address} has no token in the ModelToken at "
                                         f"{model_token.address}"):

@@ -3,8 +3,8 @@ import pytest
 import torch
 from torch import nn
 
-from fl import models
-from fl.errors import UserError
+from fl.core.errors import UserError
+from fl.ml import models
 
 IMAGE_SETS = [((1, 28, 28), 10), ((3, 32, 32), 100)]
 

@@ -7,14 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from fl import config
 from fl.chain import TaskChain
 from fl.chain.ownership import Ownership, finalized_weights
 from fl.chain.watermark import RegistryChain
-from fl.errors import UserError
-from fl.experiment import client_keys, run_experiment
-from fl.ownership import tokenize, verify_ownership
-from fl.trade import to_wei, trade
+from fl.core import config
+from fl.core.errors import UserError
+from fl.features.ownership.owners import tokenize, verify_ownership
+from fl.features.ownership.trade import to_wei, trade
+from fl.chain.keys import client_keys
+from fl.run.experiment import run_experiment
 
 from conftest import MODEL_0, RULE, SALT, UPDATE
 
@@ -143,7 +144,8 @@ def test_a_key_that_was_never_embedded_is_not_owned(runs):
     fedipr, _ = runs
     info = json.loads((fedipr / "chain.json").read_text())
     task = TaskChain.attach(info["contract"])
-    [client3] = task.attach_clients(client_keys(config.build(fedipr / "config.yaml"))[2:])
+    cfg = config.build(fedipr / "config.yaml")
+    [client3] = task.attach_clients(client_keys(cfg.seed, cfg.train.clients)[2:])
     registry = RegistryChain.attach(info["algorithm"]["watermark_registry"])
     key, _ = registry.negotiate(task.address, task.clients[client3])
     report, lines = check(final_model(fedipr), fedipr, key="0x" + key.hex())
@@ -202,7 +204,7 @@ def test_a_tampered_model_file_is_refused(runs, tmp_path, damage, message):
 
 def test_a_model_without_sign_layers_is_refused(runs, tmp_path):
     fedipr, _ = runs
-    from fl import codec
+    from fl.core import codec
 
     other = tmp_path / "cnn.safetensors"
     other.write_bytes(codec.encode({"classifier.weight": __import__("torch").zeros(2, 2)}))
@@ -282,6 +284,6 @@ class _Rounds:
     ([], 0),
 ])
 def test_the_round_tokenized_is_the_one_that_produced_the_latest_model(rounds, expected):
-    from fl.ownership import model_round
+    from fl.features.ownership.owners import model_round
 
     assert model_round(_Rounds(*rounds)) == expected

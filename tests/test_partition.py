@@ -3,11 +3,11 @@ import numpy as np
 import pytest
 import torch
 
-from fl.config import PartitionConfig
-from fl.data import partition_report
-from fl.data.dataset import Dataset
-from fl.data.partition import label_counts, partition, split
-from fl.errors import UserError
+from fl.core.config import PartitionConfig
+from fl.core.errors import UserError
+from fl.ml.data import partition_report
+from fl.ml.data.dataset import Dataset
+from fl.ml.data.partition import label_counts, partition, split
 
 LABELS = torch.arange(10).repeat_interleave(200)[torch.randperm(2000, generator=torch.Generator().manual_seed(0))]
 

@@ -5,10 +5,10 @@ import json
 
 from brownie import web3
 
+from fl.audit.verify import verify_task
 from fl.chain import TaskChain
-from fl.experiment import run_experiment
-from fl.roles.demo import run_processes
-from fl.verify import verify_task
+from fl.run.experiment import run_experiment
+from fl.run.roles.demo import run_processes
 
 
 def test_aggregator_and_client_processes_run_verifiable_rounds_equal_to_the_simulation(tiny_config, tmp_path):

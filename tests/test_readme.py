@@ -1,8 +1,8 @@
 """Regenerated README tables are written between their markers and nowhere else."""
 import pytest
 
-from fl.errors import UserError
-from fl.readme import replace_section
+from fl.core.errors import UserError
+from fl.tools.readme import replace_section
 
 
 def test_section_is_replaced_between_its_markers_only(tmp_path):

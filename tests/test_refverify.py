@@ -65,7 +65,7 @@ def test_safetensors_encoding_is_the_projects_and_the_librarys():
     import torch
     from safetensors.torch import load
 
-    from fl import codec
+    from fl.core import codec
 
     tensors = {"w": torch.randn(3, 2), "b": torch.randn(4, dtype=torch.float64), "n": torch.tensor(3),
                "m": torch.tensor([True, False])}
@@ -256,7 +256,8 @@ def test_rule_hash_is_keccak_of_the_jcs_rule():
 
 
 def test_the_projects_rule_hash_is_refverifys():
-    from fl import algorithms, config
+    from fl.core import config
+    from fl.ml import algorithms
     from refverify.checks import Task
 
     for name in ("fedavg", "fedprox", "moon", "scaffold", "fedavgm", "fedadam", "fedyogi", "fedadagrad",
@@ -290,8 +291,8 @@ def refverify(run_path):
 
 
 def fl_verdicts(run_path):
+    from fl.audit.verify import verify_task
     from fl.chain import TaskChain
-    from fl.verify import verify_task
 
     info = json.loads((run_path / "chain.json").read_text())
     report = verify_task(run_path, TaskChain.attach(info["contract"]))
@@ -311,8 +312,8 @@ def assert_agree(run_path, expect_ok: bool):
 
 @pytest.fixture(scope="module")
 def honest_run(tmp_path_factory, FLTask):
-    from fl import config
-    from fl.experiment import run_experiment
+    from fl.core import config
+    from fl.run.experiment import run_experiment
 
     cfg = config.build(None, {"data.name": "synthetic-images", "train.clients": 3, "train.rounds": 2,
                               "output.runs_dir": str(tmp_path_factory.mktemp("runs")), "output.progress": False})
@@ -366,8 +367,8 @@ def test_agree_on_an_edited_task_config(run_copy):
 
 
 def _dishonest_algorithms():
-    from fl.algorithms.api import Update
-    from fl.algorithms.fedavg import FedAvg
+    from fl.ml.algorithms.api import Update
+    from fl.ml.algorithms.fedavg import FedAvg
 
     class DropsLastUpdate(FedAvg):
         def aggregate(self, previous, updates):
@@ -383,8 +384,8 @@ def _dishonest_algorithms():
 
 @pytest.mark.parametrize("dishonest", ["drops-last", "mixes-in-extra"])
 def test_agree_on_an_aggregate_not_of_the_committed_updates(dishonest, tiny_config, monkeypatch):
-    from fl import algorithms
-    from fl.experiment import run_experiment
+    from fl.ml import algorithms
+    from fl.run.experiment import run_experiment
 
     with monkeypatch.context() as patch:
         patch.setitem(algorithms.ALGORITHMS, "fedavg", _dishonest_algorithms()[dishonest])
@@ -394,7 +395,7 @@ def test_agree_on_an_aggregate_not_of_the_committed_updates(dishonest, tiny_conf
 
 def test_agree_on_a_commitment_signed_by_another_account(tiny_config, monkeypatch):
     from fl.chain import TaskChain
-    from fl.experiment import run_experiment
+    from fl.run.experiment import run_experiment
 
     real_deploy, real_sign = TaskChain.deploy.__func__, TaskChain.sign_commit
 
@@ -410,8 +411,8 @@ def test_agree_on_a_commitment_signed_by_another_account(tiny_config, monkeypatc
 
 
 def test_agree_on_weights_that_lie(tiny_config, monkeypatch):
-    from fl.algorithms.fedavg import FedAvg
-    from fl.experiment import run_experiment
+    from fl.ml.algorithms.fedavg import FedAvg
+    from fl.run.experiment import run_experiment
 
     with monkeypatch.context() as patch:
         patch.setattr(FedAvg, "weights", lambda self, updates: [1 for _ in updates])
@@ -422,9 +423,9 @@ def test_agree_on_weights_that_lie(tiny_config, monkeypatch):
 def test_agree_on_an_excluded_nan_update(tiny_config, monkeypatch):
     import torch
 
-    from fl import algorithms
-    from fl.algorithms.fedavg import FedAvg
-    from fl.experiment import run_experiment
+    from fl.ml import algorithms
+    from fl.ml.algorithms.fedavg import FedAvg
+    from fl.run.experiment import run_experiment
 
     class NaNForClient2(FedAvg):
         def client_update(self, ctx):
@@ -442,7 +443,7 @@ def test_agree_on_an_excluded_nan_update(tiny_config, monkeypatch):
 
 def test_agree_on_a_rejected_bad_signature(tiny_config, monkeypatch):
     from fl.chain import TaskChain
-    from fl.experiment import run_experiment
+    from fl.run.experiment import run_experiment
 
     real_sign = TaskChain.sign_commit
 
@@ -467,7 +468,7 @@ def test_agree_on_a_rejected_bad_signature(tiny_config, monkeypatch):
     ("fedavgm", "norm-clipping", {"bound": 0.5}, {}),
 ])
 def test_agree_on_every_algorithm_and_rule(algorithm, rule, params, extra, tiny_config):
-    from fl.experiment import run_experiment
+    from fl.run.experiment import run_experiment
 
     run = run_experiment(tiny_config(**{"algorithm.name": algorithm, "aggregation.rule": rule,
                                         "aggregation.params": params, **extra}))
@@ -521,9 +522,9 @@ def test_agree_on_an_empty_round(tiny_config, monkeypatch):
     """Every update of round 1 is invalid: the round is finalized with no participants on its start model."""
     import torch
 
-    from fl import algorithms
-    from fl.algorithms.fedavg import FedAvg
-    from fl.experiment import run_experiment
+    from fl.ml import algorithms
+    from fl.ml.algorithms.fedavg import FedAvg
+    from fl.run.experiment import run_experiment
 
     class NaNInRound1(FedAvg):
         def client_update(self, ctx):

@@ -1,7 +1,7 @@
 """`make table`: the README table is built from run folders and replaces only what stands between its markers."""
 
-from fl import results_table
-from fl.compare import load_run
+from fl.tools import results_table
+from fl.tools.compare import load_run
 
 
 def test_table_rows_show_each_algorithms_preset_and_both_splits(finished_run):
@@ -18,8 +18,8 @@ def test_table_rows_show_each_algorithms_preset_and_both_splits(finished_run):
 
 
 def test_every_algorithm_has_a_preset_on_fashionmnist_and_a_table_row():
-    from fl import algorithms
-    from fl.config import build, preset
+    from fl.core.config import build, preset
+    from fl.ml import algorithms
 
     # FedIPR is a watermarking variant of FedAvg with its own table (make watermark-table)
     assert {row.algorithm for row in results_table.ROWS} == set(algorithms.ALGORITHMS) - {"fedipr"}
@@ -31,7 +31,7 @@ def test_every_algorithm_has_a_preset_on_fashionmnist_and_a_table_row():
 def test_reuse_takes_a_finished_run_only_when_its_config_is_the_same(finished_run, tmp_path):
     import json
 
-    from fl.config import build, preset
+    from fl.core.config import build, preset
 
     row = results_table.Row("fedprox", "fedprox")
     folder = finished_run("fedprox-iid", [0.5, 0.9])

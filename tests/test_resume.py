@@ -116,8 +116,8 @@ def test_resume_refuses_an_edited_config_and_changes_nothing(edit, uninterrupted
         line = result.stderr.strip()
         assert "\n" not in line
     else:  # in this process: the same refusal, without a second interpreter's start-up
-        from fl.errors import UserError
-        from fl.experiment import resume_experiment
+        from fl.core.errors import UserError
+        from fl.run.experiment import resume_experiment
 
         with pytest.raises(UserError) as refused:
             resume_experiment(run)

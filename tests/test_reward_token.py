@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from conftest import BUDGET, CONFIG_HASH, FIRST_COMMITTEE, MODEL_0, MODEL_1, RULE, ZERO_ADDRESS, _committee_task
 from fl.chain.bitmap import from_words, to_words
-from fl.committee import reference
+from fl.features.committee import reference
 
 
 def lower(account):

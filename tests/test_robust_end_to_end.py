@@ -4,12 +4,12 @@ import json
 
 import pytest
 
+from fl.audit.verify import verify_task
 from fl.chain import TaskChain
 from fl.chain.committee import CommitteeChain
 from fl.chain.rewards import RewardChain, to_units
-from fl.committee.protocol import CommitteeRounds
-from fl.experiment import run_experiment
-from fl.verify import verify_task
+from fl.features.committee.protocol import CommitteeRounds
+from fl.run.experiment import run_experiment
 
 # seed 6 with 8 clients: clients 3 and 6 are malicious, the first committee is 2, 5, 8
 COMMITTEE_RUN = {"seed": 6, "train.clients": 8, "committee.size": 3, "attack.name": "sign-flip",
@@ -29,7 +29,7 @@ def failures(report):
 
 @pytest.fixture(scope="module")
 def committee_run(tmp_path_factory):
-    from fl import config
+    from fl.core import config
 
     cfg = config.build(None, {"data.name": "synthetic-images", "train.rounds": 2, "output.progress": False,
                               "output.runs_dir": str(tmp_path_factory.mktemp("runs")), **COMMITTEE_RUN})
@@ -101,7 +101,7 @@ def test_verify_catches_an_aggregator_that_ignores_the_selection(tiny_config, mo
 
 
 def test_a_robust_rule_run_under_attack_verifies(tiny_config):
-    from fl import algorithms
+    from fl.ml import algorithms
 
     cfg = tiny_config(**{"train.clients": 5, "aggregation.rule": "median", "attack.name": "gaussian",
                          "attack.fraction": 0.2})
@@ -126,7 +126,7 @@ def test_backdoor_success_is_reported_per_round_and_in_the_summary(tiny_config):
 def test_the_rewards_report_reads_the_balances_from_the_chain(committee_run):
     from brownie import network
 
-    from fl.rewards import reward_report
+    from fl.features.rewards.report import reward_report
 
     lines = []
     balances = reward_report(committee_run.path, network=network.show_active(), print_line=lines.append)

@@ -4,10 +4,11 @@ import re
 import pytest
 import torch
 
-from fl import algorithms, config
-from fl.algorithms.api import Update
-from fl.errors import UserError
-from fl.robust import rules
+from fl.core import config
+from fl.core.errors import UserError
+from fl.ml import algorithms
+from fl.ml.algorithms.api import Update
+from fl.ml.robust import rules
 
 PREVIOUS = {"w": torch.zeros(2), "steps": torch.tensor(7)}
 

@@ -3,9 +3,9 @@ import json
 
 import pytest
 
-from fl.errors import UserError
-from fl.experiment import resume_experiment, run_experiment
-from fl.verify import verify_run
+from fl.audit.verify import verify_run
+from fl.core.errors import UserError
+from fl.run.experiment import resume_experiment, run_experiment
 
 
 def test_chain_off_says_so_and_ends_on_the_same_model_as_chain_on(tiny_config, capsys):

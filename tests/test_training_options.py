@@ -2,14 +2,14 @@
 import pytest
 import torch
 
-from fl.algorithms import build
-from fl.config import build as build_config
-from fl.data.synthetic_images import generate
-from fl.engine import Engine
-from fl.errors import UserError
-from fl.experiment import check_names
-from fl.models import build as build_model
-from fl.store import ArtifactStore
+from fl.core.config import build as build_config
+from fl.core.errors import UserError
+from fl.core.store import ArtifactStore
+from fl.ml.algorithms import build
+from fl.ml.data.synthetic_images import generate
+from fl.ml.models import build as build_model
+from fl.run.engine import Engine
+from fl.run.experiment import check_names
 
 
 def weights(update):

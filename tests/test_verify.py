@@ -5,18 +5,18 @@ import shutil
 import pytest
 import torch
 
-from fl import algorithms
-from fl.algorithms.api import Update
-from fl.algorithms.fedavg import FedAvg
+from fl.audit.verify import verify_task
 from fl.chain import TaskChain
-from fl.experiment import run_experiment
-from fl.verify import verify_task
+from fl.ml import algorithms
+from fl.ml.algorithms.api import Update
+from fl.ml.algorithms.fedavg import FedAvg
+from fl.run.experiment import run_experiment
 
 
 @pytest.fixture(scope="module")
 def honest_run(tmp_path_factory, FLTask):
     """One tiny honest run (3 clients, 2 rounds) shared by the tamper tests, which each tamper a copy."""
-    from fl import config
+    from fl.core import config
 
     cfg = config.build(None, {"data.name": "synthetic-images", "train.clients": 3, "train.rounds": 2,
                               "output.runs_dir": str(tmp_path_factory.mktemp("runs")), "output.progress": False})
@@ -283,7 +283,7 @@ def test_config_yaml_with_other_output_settings_passes(run_copy):
 def test_start_model_of_another_seed_fails(tiny_config, monkeypatch):
     """Everything consistent (chain, artifacts, metrics) except that round 1 started from weights
     seed 1 draws while the config says seed 0."""
-    from fl import models
+    from fl.ml import models
 
     real_build = models.build
     with monkeypatch.context() as patch:
@@ -300,8 +300,8 @@ def test_start_model_of_another_seed_fails(tiny_config, monkeypatch):
 
 
 def test_unavailable_data_set_skips_the_metrics_with_a_note(run_copy, monkeypatch):
-    from fl import verify_outputs
-    from fl.errors import UserError
+    from fl.audit import outputs
+    from fl.core.errors import UserError
 
     def not_here(*args, **kwargs):
         raise UserError("synthetic-images files not found in data")
@@ -330,11 +330,11 @@ MODEL_FOR = {"moon": "cnn-proj", "fedipr": "signalexnet-small"}
 @pytest.mark.parametrize("name", sorted(algorithms.ALGORITHMS))
 def test_start_model_recipe_is_the_runs_for_every_algorithm(name, tiny_config, tmp_path):
     """verify's rebuilt round-0 artifact is byte for byte the one the engine stores, server state included."""
-    from fl.engine import Engine
-    from fl.experiment import prepare
-    from fl.ledger import OffChainLedger
-    from fl.store import ArtifactStore
-    from fl.verify_outputs import initial_artifact
+    from fl.audit.outputs import initial_artifact
+    from fl.chain.ledger import OffChainLedger
+    from fl.core.store import ArtifactStore
+    from fl.run.engine import Engine
+    from fl.run.experiment import prepare
 
     cfg = tiny_config(**{"algorithm.name": name, "model.name": MODEL_FOR.get(name, "cnn"), "seed": 3})
     prepared = prepare(cfg)
@@ -382,7 +382,7 @@ def test_an_aggregator_that_weighs_by_other_counts_than_the_signed_ones_fails(ti
     aggregates consistently with the lie): verify recomputes the weights from the signed artifacts."""
     import dataclasses
 
-    from fl.engine import Engine
+    from fl.run.engine import Engine
 
     real_participants = Engine.participants
 
@@ -402,7 +402,7 @@ def test_an_aggregator_that_weighs_by_other_counts_than_the_signed_ones_fails(ti
 
 
 def _load(run_path, digest):
-    from fl.store import ArtifactStore
+    from fl.core.store import ArtifactStore
 
     return ArtifactStore(run_path / "artifacts").get(digest)
 
@@ -422,7 +422,7 @@ def test_a_client_that_signs_a_huge_sample_count_gets_its_weight_and_verify_pass
     """What verify cannot catch, by design: a client's weight is the sample count it signed, and no
     one on chain can see its data. A sybil client the aggregator registers (or any client lying
     about its own count) therefore dominates the aggregate and takes nearly all of the round's
-    reward, and the run still verifies. This is the trust assumption documented in fl/verify.py."""
+    reward, and the run still verifies. This is the trust assumption documented in fl/audit/verify.py."""
     with monkeypatch.context() as patch:
         patch.setitem(algorithms.ALGORITHMS, "fedavg", Client3ClaimsAMillionSamples)
         run = run_experiment(tiny_config(**{"train.rounds": 1, "rewards.budget": 100}))

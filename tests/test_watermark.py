@@ -3,12 +3,12 @@ import pytest
 import torch
 from eth_utils import keccak
 
-from fl import models
-from fl.errors import UserError
-from fl.watermark import key as wkey
-from fl.watermark.attacks import fine_tune, prune, prunable
-from fl.watermark.key import Watermark, projection, signature_bits
-from fl.watermark.signature import (bit_accuracy, check_capacity, false_positive_probability, model_scales,
+from fl.core.errors import UserError
+from fl.ml import models
+from fl.ml.watermark import key as wkey
+from fl.ml.watermark.attacks import fine_tune, prune, prunable
+from fl.ml.watermark.key import Watermark, projection, signature_bits
+from fl.ml.watermark.signature import (bit_accuracy, check_capacity, false_positive_probability, model_scales,
                                     scale_names, scale_vector, sign_loss)
 
 KEY_A = keccak(b"owner a")

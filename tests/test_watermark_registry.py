@@ -6,7 +6,7 @@ import pytest
 from eth_abi import encode
 from eth_utils import keccak
 
-from fl.watermark.key import signature_bits
+from fl.ml.watermark.key import signature_bits
 
 
 def lower(account):

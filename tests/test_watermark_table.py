@@ -2,10 +2,10 @@
 import torch
 from eth_utils import keccak
 
-from fl import data, models
-from fl.watermark.key import Watermark
-from fl.watermark.signature import model_scales, sign_loss
-from fl.watermark.table import Row, attack_rows, render, stranger_keys
+from fl.ml import data, models
+from fl.ml.watermark.key import Watermark
+from fl.ml.watermark.signature import model_scales, sign_loss
+from fl.tools.watermark_table import Row, attack_rows, render, stranger_keys
 
 
 def test_a_row_shows_accuracy_mean_min_max_and_how_many_pass_the_threshold():

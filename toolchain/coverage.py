@@ -15,7 +15,7 @@ source file in `contracts/` (not `contracts/mocks/`, not OpenZeppelin, not `inte
 A file compiled into several contracts (a library, a base contract and its mock) counts once:
 its statements and branches are keyed by their byte offsets in the file, hit if any contract
 ran them. With `--readme` the table goes into README.md between `<!-- contract-coverage:begin -->`
-and `<!-- contract-coverage:end -->` (fl.readme.replace_section). The exit status is brownie's
+and `<!-- contract-coverage:end -->` (fl.tools.readme.replace_section). The exit status is brownie's
 (non-zero when a test failed), after the table is printed; README.md is only written when every
 test passed.
 
@@ -430,7 +430,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nREADME.md left alone: the tests failed (exit status {status})", file=sys.stderr)
     elif args.readme:
         sys.path.insert(0, str(ROOT))
-        from fl.readme import replace_section
+        from fl.tools.readme import replace_section
 
         replace_section(SECTION, text)
         print(f"\nwritten into README.md ({SECTION})")

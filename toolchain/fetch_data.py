@@ -1,6 +1,6 @@
 """Make FashionMNIST available offline, once: Debian's package where apt works, else a download.
 
-Order: files already present (data.root-less defaults of fl.data.fashionmnist) → `apt-get install
+Order: files already present (data.root-less defaults of fl.ml.data.fashionmnist) → `apt-get install
 dataset-fashion-mnist` (as root, or with passwordless sudo) → torchvision's download into data/.
 If all fail it warns and exits 0: tests do not need the data, and an experiment that does
 stops with a message saying how to get it.
@@ -15,8 +15,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from fl.data import fashionmnist  # noqa: E402
-from fl.errors import UserError  # noqa: E402
+from fl.core.errors import UserError  # noqa: E402
+from fl.ml.data import fashionmnist  # noqa: E402
 
 PACKAGE = "dataset-fashion-mnist"
 

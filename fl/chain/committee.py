@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from fl.chain import bitmap
 from fl.chain.contracts import deploy
+from fl.chain.ledger import TxStats
 from fl.chain.network import load_project
 from fl.chain.task import TaskChain
 from fl.chain.transactions import transact
-from fl.committee.reference import STRATEGIES
-from fl.ledger import TxStats
+from fl.core.config import COMMITTEE_STRATEGIES as STRATEGIES
 
 
 class CommitteeChain:

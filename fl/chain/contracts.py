@@ -1,10 +1,10 @@
 """Deploying a project contract, and finding one already deployed on the connected chain."""
 from __future__ import annotations
 
+from fl.chain.ledger import TxStats
 from fl.chain.network import load_project
 from fl.chain.transactions import deploy as deploy_container
-from fl.errors import UserError
-from fl.ledger import TxStats
+from fl.core.errors import UserError
 
 
 def deploy(name: str, *args, sender, stats: TxStats):

@@ -21,3 +21,8 @@ def client_private_key(seed: int, index: int) -> str:
         if 0 < value < SECP256K1_ORDER:
             return "0x" + digest.hex()
         counter += 1
+
+
+def client_keys(seed: int, count: int) -> list[str]:
+    """The keys of an experiment's simulated clients 0..count-1."""
+    return [client_private_key(seed, i) for i in range(count)]

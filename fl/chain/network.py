@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from fl.errors import UserError
+from fl.core.errors import UserError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 # Brownie 1.22 warns about its own internal calls when it launches a chain.
@@ -192,3 +192,27 @@ def chain_alive() -> bool:
         return bool(web3.is_connected())
     except Exception:
         return False
+
+
+def on_free_port() -> str:
+    """The project's network, set to launch on a free loopback port (others' chains may hold the usual one)."""
+    from brownie._config import CONFIG
+
+    load_project()
+    network = project_network_id()
+    CONFIG.networks[network].setdefault("cmd_settings", {})["port"] = _free_port()
+    return network
+
+
+def rpc_endpoint() -> str:
+    """The URL of the chain this process is connected to."""
+    from brownie import web3
+
+    return web3.provider.endpoint_uri
+
+
+def node_accounts() -> list[str]:
+    """The accounts the connected node unlocks (a development chain's funded accounts)."""
+    from brownie import web3
+
+    return list(web3.eth.accounts)

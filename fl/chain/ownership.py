@@ -13,10 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fl.chain.contracts import attach, deploy
+from fl.chain.ledger import TxStats
 from fl.chain.task import TaskChain, _hex
 from fl.chain.transactions import transact
-from fl.ledger import TxStats
-from fl.errors import UserError
+from fl.core.errors import UserError
 
 
 @dataclass

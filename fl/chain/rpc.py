@@ -7,7 +7,7 @@ from contextlib import contextmanager
 import requests
 
 from fl.chain.network import load_project
-from fl.errors import UserError
+from fl.core.errors import UserError
 
 NETWORK_ID = "onchainfl-rpc"
 

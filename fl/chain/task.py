@@ -7,12 +7,12 @@ import time
 from dataclasses import dataclass, field
 
 from fl.chain import bitmap, signing
+from fl.chain.ledger import CommitOutcome, TxStats
 from fl.chain.network import load_project
 from fl.chain.transactions import ChainRejected, Receipt, Sender, add_key
 from fl.chain.transactions import deploy as deploy_contract
-from fl.config import COMMIT_MODES
-from fl.errors import UserError
-from fl.ledger import CommitOutcome, TxStats
+from fl.core.config import COMMIT_MODES
+from fl.core.errors import UserError
 
 #: IFLTask.CommitRejection, by value
 REJECTIONS = ["None", "UnknownClient", "NotSelected", "AlreadyCommitted", "ZeroHash", "BadSignature", "CommitsClosed"]

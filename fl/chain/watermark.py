@@ -4,10 +4,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from fl.chain.contracts import attach, deploy
+from fl.chain.ledger import TxStats
 from fl.chain.task import TaskChain, _hex
 from fl.chain.transactions import ChainRejected, transact
-from fl.errors import UserError
-from fl.ledger import TxStats
+from fl.core.errors import UserError
 
 ZERO = "0x" + "00" * 32
 
@@ -79,7 +79,7 @@ class NegotiatedKeys:
 
     def info(self) -> dict:
         """What chain.json remembers (the registry lets a resumed run find its keys again)."""
-        from fl.watermark.key import commitment
+        from fl.ml.watermark.key import commitment
 
         return {"watermark_registry": self.registry,
                 "watermark_owners": {str(cid): commitment(key) for cid, key in sorted(self.keys.items())},

@@ -1,0 +1,1 @@
+"""Auditing a finished run from its chain and its folder."""

@@ -1,1 +1,0 @@
-"""Benchmarks: scripts that measure, never tests. `make bench` runs `python -m fl.bench suite`."""

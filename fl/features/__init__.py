@@ -1,0 +1,1 @@
+"""On-chain mechanisms, one package each, found through fl.features.registry."""

@@ -1,0 +1,1 @@
+"""The reward token: each round's budget paid to the contributors."""

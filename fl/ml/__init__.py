@@ -1,0 +1,1 @@
+"""Machine learning: data, models, training, server arithmetic, algorithms, robust rules, attacks, watermark maths."""

@@ -1,0 +1,337 @@
+"""One experiment end to end: config → data → clients on chain → rounds → run folder; and resuming one."""
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+
+import torch
+from torch import nn
+
+from fl.core import config
+from fl.core.config import DEVICES, OPTIMIZERS, ExperimentConfig
+from fl.core.errors import UserError, choices_error
+from fl.core.report import RoundMetrics, RunDir, plot_run
+from fl.core.store import ArtifactStore
+from fl.features import onchain
+from fl.features.committee.protocol import CommitteeRounds
+from fl.ml import algorithms, data, models, robust
+from fl.ml.algorithms.fedavg import FedAvg
+from fl.ml.data import augment, partition_report
+from fl.ml.data import partition as partitioning
+from fl.ml.data.dataset import Dataset
+from fl.ml.robust import attacks
+from fl.ml.training import deterministic_device
+from fl.run.engine import Engine
+
+FINALIZED = 2
+
+
+def describe(cfg: ExperimentConfig) -> str:
+    t = cfg.train
+    return (f"{cfg.algorithm.name} on {cfg.data.name}, {t.clients} clients ({partitioning.describe(cfg.partition)}, "
+            f"fraction {t.fraction:g}), "
+            f"model {cfg.model.name}, {t.rounds} rounds x {t.local_epochs} local epoch(s), batch {t.batch_size}, "
+            f"{t.optimizer} lr {t.lr:g}, seed {cfg.seed}")
+
+
+def round_line(row: RoundMetrics, rounds: int) -> str:
+    excluded = f"  excluded {row.excluded}" if row.excluded else ""
+    backdoor = f"  backdoor {100 * row.backdoor_success:.2f}%" if row.backdoor_success == row.backdoor_success else ""
+    return (f"round {row.round:>3}/{rounds}  acc {100 * row.test_accuracy:6.2f}%  loss {row.test_loss:.4f}  "
+            f"{row.seconds:6.1f} s (chain {row.chain_seconds:.2f} s)  gas {row.gas:>12,}  txs {row.txs}{excluded}"
+            f"{backdoor}")
+
+
+def check_names(cfg: ExperimentConfig) -> None:
+    """Fail on a bad name before anything slow happens."""
+    algorithms.build(cfg.algorithm.name, cfg.algorithm.params)
+    robust.check(cfg)
+    data.check_params(cfg.data.name, cfg.data.params)
+    augment.parse(cfg.train.augment)
+    partitioning.check_name(cfg.partition.method)
+    models.check_name(cfg.model.name)
+    if cfg.train.optimizer not in OPTIMIZERS:
+        raise choices_error("optimizer", cfg.train.optimizer, OPTIMIZERS)
+    if cfg.train.device not in DEVICES:
+        raise choices_error("device", cfg.train.device, DEVICES)
+    if cfg.train.device == "cuda" and not torch.cuda.is_available():
+        raise UserError("device 'cuda' asked for but torch sees no CUDA GPU here; use --device cpu")
+
+
+@dataclass
+class Prepared:
+    dataset: Dataset
+    parts: list[torch.Tensor]
+    model: nn.Module
+    algorithm: FedAvg
+    seconds: float
+
+
+def prepare(cfg: ExperimentConfig) -> Prepared:
+    """Data, client shards, the initial model and the algorithm: all determined by the config."""
+    check_names(cfg)
+    if cfg.train.threads is not None:
+        torch.set_num_threads(cfg.train.threads)
+    torch.manual_seed(cfg.seed)
+    t0 = time.perf_counter()
+    dataset = data.load(cfg.data.name, cfg.data.root, params=cfg.data.params).limit(cfg.data.train_limit,
+                                                                                     cfg.data.test_limit)
+    parts = partitioning.split(dataset, cfg.train.clients, cfg.partition, cfg.seed)
+    model = models.build(cfg.model.name, dataset.input_shape, dataset.num_classes, cfg.seed)
+    algorithm = algorithms.from_config(cfg)
+    algorithm.setup(cfg, model, dataset.input_shape)
+    device = deterministic_device(cfg.train.device)
+    dataset, model = dataset.to(device), model.to(device)
+    return Prepared(dataset, parts, model, algorithm, time.perf_counter() - t0)
+
+
+def _client_state_path(run: RunDir, round_: int):
+    return run.path / "state" / f"clients-round{round_}.pt"
+
+
+def _save_client_state(run: RunDir, round_: int, state: dict[int, dict]) -> None:
+    if any(state.values()):
+        path = _client_state_path(run, round_)
+        path.parent.mkdir(exist_ok=True)
+        torch.save(state, path)
+
+
+def _load_client_state(run: RunDir, round_: int) -> dict[int, dict]:
+    path = _client_state_path(run, round_)
+    return torch.load(path, weights_only=False) if round_ > 0 and path.exists() else {}
+
+
+def _drive(run: RunDir, cfg: ExperimentConfig, engine: Engine, first_round: int, first_open: bool) -> None:
+    """Run the remaining rounds; a lost chain becomes a message that says how to resume."""
+    from fl.chain import chain_alive
+
+    try:
+        engine.run(first_round, first_open)
+    except Exception as exc:
+        if isinstance(exc, UserError) or not cfg.chain.enabled or chain_alive():
+            raise
+        raise UserError(f"lost the chain during the run ({type(exc).__name__}); "
+                        f"resume with `make experiment RESUME={run.path}`") from None
+
+
+def _engine(run: RunDir, cfg: ExperimentConfig, prepared: Prepared, store: ArtifactStore, task, client_ids,
+            hooks: onchain.OnChain):
+    def report(row: RoundMetrics) -> None:
+        run.append_metrics(row)
+        print(round_line(row, cfg.train.rounds), flush=True)
+        extra = prepared.algorithm.round_report(engine.global_state)
+        if extra:
+            print("          " + "  ".join(f"{name} {value:.4f}" for name, value in extra.items()), flush=True)
+
+    engine = Engine(cfg, prepared.dataset, prepared.parts, prepared.model, prepared.algorithm, store, task,
+                    client_ids, on_round=report, adversary=attacks.adversary(cfg, client_ids, prepared.dataset),
+                    committee=CommitteeRounds(hooks.committee) if hooks.committee else None)
+    engine.on_trained = lambda round_, state: _save_client_state(run, round_, state)
+    return engine
+
+
+def _chain_info(run: RunDir, session, task, client_ids, config_hash: str, algorithm_info: dict,
+                hooks: onchain.OnChain) -> None:
+    run.write_json("chain.json", {
+        "network": session.network, "contract": task.address, "aggregator": str(task.aggregator),
+        "clients": {str(cid): str(task.clients[cid]) for cid in client_ids}, "config_hash": config_hash,
+        "salt": task.salt, "experiment_id": task.experiment_id,
+        "db_path": session.db_path, "chain_pid": session.pid, "commit_mode": task.commit_mode,
+        "hooks": hooks.addresses(),
+        **({"algorithm": algorithm_info} if algorithm_info else {}),
+    })
+
+
+def run_experiment(cfg: ExperimentConfig) -> RunDir:
+    from fl.chain import TaskChain, connected
+    from fl.chain.keys import client_keys
+
+    prepared = prepare(cfg)
+    run = RunDir.create(cfg)
+    config_hash = cfg.config_hash()
+    run.write_json("task.json", {"config_hash": config_hash, "config": cfg.task_dict()})
+    store = ArtifactStore(run.artifacts)
+    partition_report.write(run.path, partitioning.label_counts(prepared.dataset.train_y.cpu(), prepared.parts,
+                                                               prepared.dataset.num_classes), describe(cfg))
+    print(f"OnChainFL run {run.path}\n  {describe(cfg)}")
+    timings = {"data_load_s": prepared.seconds}
+    if not cfg.chain.enabled:
+        return _run_off_chain(run, cfg, prepared, store, config_hash, timings)
+
+    from fl.chain import load_project
+
+    t0 = time.perf_counter()
+    load_project()
+    timings["compile_s"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    with connected(cfg.chain.network, db_path=run.path / "chain" if cfg.chain.persist else None) as session:
+        timings["chain_connect_s"] = time.perf_counter() - t0
+        t1 = time.perf_counter()
+        task = TaskChain.deploy(config_hash, commit_mode=cfg.chain.commit_mode, batch_size=cfg.chain.batch_size)
+        timings["deploy_s"] = time.perf_counter() - t1
+        t1 = time.perf_counter()
+        client_ids = task.register_clients(client_keys(cfg.seed, cfg.train.clients))
+        timings["register_s"] = time.perf_counter() - t1
+        timings["startup_s"] = timings["compile_s"] + timings["chain_connect_s"] + timings["deploy_s"] + timings["data_load_s"]
+        hooks = onchain.deploy(cfg, task, client_ids)
+        algorithm_info = prepared.algorithm.attach_chain(task, client_ids, {})
+        setup_gas = task.stats.gas
+        _chain_info(run, session, task, client_ids, config_hash, algorithm_info, hooks)
+        print(f"  chain {session.network}: FLTask at {task.address}, {len(client_ids)} clients registered "
+              f"(start-up {time.perf_counter() - t0:.1f} s){onchain.describe_setup(hooks)}")
+        engine = _engine(run, cfg, prepared, store, task, client_ids, hooks)
+        _drive(run, cfg, engine, 1, False)
+        extra = onchain.summary(cfg, engine, hooks, task)
+    return finish(run, {"startup": timings, "setup_gas": setup_gas, **extra}, prepared.algorithm)
+
+
+def _run_off_chain(run: RunDir, cfg: ExperimentConfig, prepared: Prepared, store: ArtifactStore, config_hash: str,
+                   timings: dict) -> RunDir:
+    """chain.enabled = false: the same rounds with nothing committed; said loudly, recorded in the summary."""
+    from fl.chain.ledger import OffChainLedger
+
+    print("  chain OFF: simulation only, nothing is committed on chain, and this run cannot be verified")
+    client_ids = list(range(1, cfg.train.clients + 1))
+    run.write_json("chain.json", {"network": None, "contract": None, "simulation_only": True,
+                                  "config_hash": config_hash, "clients": {}, "db_path": None})
+    if cfg.committee.size or cfg.rewards.budget:
+        raise UserError("a committee and rewards are contracts on chain: they need chain.enabled true")
+    engine = _engine(run, cfg, prepared, store, OffChainLedger(), client_ids, onchain.OnChain())
+    _drive(run, cfg, engine, 1, False)
+    extra = onchain.summary(cfg, engine, onchain.OnChain(), None)
+    return finish(run, {"startup": timings, "simulation_only": True, **extra}, prepared.algorithm)
+
+
+def _stop_stale_chain(info: dict) -> None:
+    """A chain this project launched for the run and that outlived a killed run holds the database lock."""
+    import psutil
+
+    pid, db = info.get("chain_pid"), info.get("db_path")
+    if not pid or not db:
+        return
+    try:
+        process = psutil.Process(pid)
+        if any(str(db) in part for part in process.cmdline()):
+            process.kill()
+            process.wait(10)
+    except psutil.Error:  # gone, or a zombie whose files are already released
+        pass
+
+
+def _refuse_edited_config(run: RunDir, info: dict) -> None:
+    """Resuming trains with config.yaml: it (and task.json) must still be the config whose hash the run
+    recorded, else the rounds to come would train with settings the chain does not hold. Checked
+    before anything in the folder (its chain database included) is touched."""
+    from fl.audit.outputs import resume_problem
+
+    problem = resume_problem(run.path, info.get("config_hash"))
+    if problem:
+        raise UserError(f"cannot resume {run.path}: {problem}; restore the file (or start a new run)")
+
+
+def resume_experiment(run_path) -> RunDir:
+    """Continue a run that was killed: restart its chain on the same state, skip finalized
+    rounds, redo the open one, and carry on to the configured number of rounds."""
+    from fl.chain import TaskChain, connected
+    from fl.chain.keys import client_keys
+
+    run = RunDir(run_path)
+    if not (run.path / "chain.json").exists():
+        raise UserError(f"{run.path} is not a run folder with chain records (no chain.json)")
+    info = run.read_json("chain.json")
+    if info.get("simulation_only"):
+        raise UserError(f"run {run.path} ran with the chain off (simulation only): there is no chain state to resume")
+    if not info.get("db_path"):
+        raise UserError(f"run {run.path} kept no chain state (chain.persist was off or the chain was not launched "
+                        "by OnChainFL), so it cannot be resumed")
+    _refuse_edited_config(run, info)
+    cfg = config.build(run.path / "config.yaml")
+    prepared = prepare(cfg)
+    store = ArtifactStore(run.artifacts)
+    _stop_stale_chain(info)
+    print(f"OnChainFL resuming {run.path}\n  {describe(cfg)}")
+    t0 = time.perf_counter()
+    with connected(info["network"], db_path=run.path / "chain") as session:
+        task = TaskChain.attach(info["contract"], commit_mode=info.get("commit_mode", "batch"),
+                                batch_size=cfg.chain.batch_size)
+        if task.config_hash() != info["config_hash"]:
+            raise UserError(f"the task at {task.address} records config {task.config_hash()}, "
+                            f"the run folder {info['config_hash']}")
+        client_ids = task.attach_clients(client_keys(cfg.seed, cfg.train.clients))
+        hooks = onchain.attach(task, info.get("hooks", {}))
+        algorithm_info = prepared.algorithm.attach_chain(task, client_ids, info.get("algorithm", {}))
+        _chain_info(run, session, task, client_ids, info["config_hash"], algorithm_info, hooks)
+        engine = _engine(run, cfg, prepared, store, task, client_ids, hooks)
+        last = task.current_round()
+        record = task.round_record(last) if last else None
+        finalized = last if record is None or record.state == FINALIZED else last - 1
+        if record is not None:
+            engine.restore(record.final_model if record.state == FINALIZED else record.start_model,
+                           _load_client_state(run, finalized))
+        _repair_metrics(run, engine, task, finalized)
+        print(f"  chain {session.network}: FLTask at {task.address}; {finalized} round(s) finalized"
+              f"{f', round {last} open: redoing it' if finalized < last else ''} "
+              f"(start-up {time.perf_counter() - t0:.1f} s)")
+        _drive(run, cfg, engine, finalized + 1, finalized < last)
+        extra = onchain.summary(cfg, engine, hooks, task)
+    return finish(run, {"resumed_after_round": finalized, **extra}, prepared.algorithm)
+
+
+def _repair_metrics(run: RunDir, engine: Engine, task, finalized: int) -> None:
+    """Keep the metrics of finalized rounds; evaluate any finalized round whose row was lost."""
+    from fl.ml.algorithms.api import model_part
+    from fl.ml.training import evaluate
+
+    kept = {r.round: r for r in run.read_metrics() if r.round <= finalized}
+    rows = []
+    for round_ in range(1, finalized + 1):
+        if round_ not in kept:
+            record = task.round_record(round_)
+            state, _ = engine.store.get(record.final_model)
+            engine.global_model.load_state_dict(model_part(state))
+            accuracy, loss = evaluate(engine.global_model, engine.data.test_x, engine.data.test_y,
+                                      engine.cfg.train.eval_batch_size)
+            nan = float("nan")
+            kept[round_] = RoundMetrics(round_, accuracy, loss, nan, len(record.participants),
+                                        len(record.selected) - len(record.participants), nan, nan, nan, 0, 0,
+                                        record.final_model)
+        rows.append(kept[round_])
+    run.rewrite_metrics(rows)
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory so far (Linux reports ru_maxrss in KiB)."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def finish(run: RunDir, extra: dict, algorithm: FedAvg | None = None) -> RunDir:
+    """summary.json and the plot, from the metrics of all rounds (resumed runs included), with the
+    algorithm's own per-round metrics of each round's stored global model."""
+    rows = run.read_metrics()
+    store = ArtifactStore(run.artifacts)
+    reports = [algorithm.round_report(store.get(r.global_model)[0]) if algorithm else {} for r in rows]
+    final = rows[-1]
+    measured = [r for r in rows if r.seconds == r.seconds]  # rows re-evaluated after a crash have no timings
+    info = run.read_json("chain.json")
+    summary = {
+        "run": run.path.name, "network": info["network"], "contract": info["contract"],
+        "config_hash": info["config_hash"], "rounds": len(rows),
+        "final_accuracy": final.test_accuracy, "best_accuracy": max(r.test_accuracy for r in rows),
+        "final_loss": final.test_loss, "final_model": final.global_model,
+        "total_seconds": sum(r.seconds for r in measured),
+        "mean_round_seconds": sum(r.seconds for r in measured) / max(len(measured), 1),
+        "gas_per_round": sum(r.gas for r in measured) / max(len(measured), 1),
+        "torch_threads": torch.get_num_threads(),
+        "peak_rss_mb": peak_rss_mb(),
+        **extra,
+        "per_round": [{**asdict(r), **report} for r, report in zip(rows, reports)],
+    }
+    if final.backdoor_success == final.backdoor_success:
+        summary["final_backdoor_success"] = final.backdoor_success
+    run.write_json("summary.json", summary)
+    plot = plot_run(run)
+    print(f"done: final accuracy {100 * final.test_accuracy:.2f}% after {len(rows)} rounds; "
+          f"results in {run.path} (metrics.csv, summary.json, {plot.name})")
+    return run

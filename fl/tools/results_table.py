@@ -1,0 +1,105 @@
+"""`make table` (`python -m fl table`): every algorithm on FashionMNIST with 20 clients, under
+Dirichlet(0.1) label skew and IID, for a fixed number of rounds, on the chain; then the results
+table (final and best test accuracy, rounds, wall time) between the marker comments of README.md.
+
+Each algorithm runs from its preset (configs/<algorithm>.yaml: its hyperparameters and model),
+with only the data set, clients, rounds, split and seed set here, so every row trains the same
+way except for what the algorithm changes. Runs go to runs/table/<row>-<split>/ (`make compare`
+can draw them); `--reuse` keeps the finished ones of the same config (e.g. after an interruption).
+"""
+from __future__ import annotations
+
+import json
+import platform
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from fl.core.config import ExperimentConfig, build, preset
+from fl.ml import algorithms
+from fl.run.experiment import run_experiment
+from fl.tools.compare import RunResult, load_run
+from fl.tools.readme import replace_section
+
+SECTION = "results-table"  # README.md: between <!-- results-table:begin --> and <!-- results-table:end -->
+SPLITS: dict[str, dict[str, Any]] = {
+    "dirichlet0.1": {"partition.method": "dirichlet", "partition.alpha": 0.1},
+    "iid": {"partition.method": "iid"},
+}
+
+
+@dataclass(frozen=True)
+class Row:
+    name: str  # run folder prefix and row label
+    algorithm: str  # its preset is configs/<algorithm>.yaml
+    overrides: dict[str, Any] = field(default_factory=dict)
+
+
+#: FedIPR is FedAvg plus a watermark; it has its own table (make watermark-table)
+ROWS = [Row(name, name) for name in algorithms.ALGORITHMS if name != "fedipr"] + [
+    # MOON needs a projection head; FedAvg on the same network tells what the head alone does
+    Row("fedavg-cnn-proj", "fedavg", {"model.name": "cnn-proj"}),
+]
+
+
+def finished_with(folder: Path, cfg: ExperimentConfig) -> bool:
+    """Whether `folder` holds a finished run of exactly `cfg` (the same task config hash)."""
+    if not (folder / "summary.json").is_file() or not (folder / "task.json").is_file():
+        return False
+    return json.loads((folder / "task.json").read_text())["config_hash"] == cfg.config_hash()
+
+
+def run_row(row: Row, split: str, rounds: int, clients: int, seed: int, runs_dir: Path, network: str | None,
+            reuse: bool = False) -> RunResult:
+    """Run one cell of the table; with `reuse`, a finished run of the same config is taken as it is."""
+    name = f"{row.name}-{split}"
+    cfg = build(preset(row.algorithm), {
+        "data.name": "fashionmnist", "train.clients": clients, "train.rounds": rounds, "seed": seed,
+        **SPLITS[split], **row.overrides, "output.runs_dir": str(runs_dir), "output.run_name": name,
+        "output.progress": False, "chain.network": network})
+    if reuse and finished_with(runs_dir / name, cfg):
+        print(f"   reusing the finished run {runs_dir / name}", flush=True)
+        return load_run(runs_dir / name)
+    shutil.rmtree(runs_dir / name, ignore_errors=True)
+    return load_run(run_experiment(cfg).path)
+
+
+def settings(row: Row) -> str:
+    """The algorithm's parameters as its preset sets them, e.g. `mu=0.01`."""
+    cfg = build(preset(row.algorithm), row.overrides)
+    params = algorithms.build(cfg.algorithm.name, cfg.algorithm.params).params
+    return ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in params.items()) or "–"
+
+
+def markdown(rows: list[Row], results: dict[tuple[str, str], RunResult], rounds: int, clients: int, seed: int,
+             command: str) -> str:
+    head = ("| algorithm | parameters | model | rounds | Dir(0.1) final | Dir(0.1) best | Dir(0.1) wall "
+            "| IID final | IID best | IID wall |\n|---|---|---|---:|---:|---:|---:|---:|---:|---:|")
+    lines = [head]
+    for row in rows:
+        cells = []
+        for split in SPLITS:
+            r = results[(row.name, split)]
+            cells += [f"{100 * r.final_accuracy:.2f}%", f"{100 * r.best_accuracy:.2f}%", f"{r.wall_seconds:.0f} s"]
+        model = results[(row.name, "iid")].model
+        lines.append(f"| {row.name} | {settings(row)} | {model} | {rounds} | " + " | ".join(cells) + " |")
+    machine = f"{platform.machine()}, {torch.get_num_threads()} torch threads, torch {torch.__version__}"
+    return (f"FashionMNIST, {clients} clients, all sampled every round, {rounds} rounds, seed {seed}; "
+            f"measured on {machine} by `{command}` ({time.strftime('%Y-%m-%d')}). Wall time: data load, chain "
+            f"start-up and all rounds.\n\n" + "\n".join(lines) + "\n")
+
+
+def make_table(rounds: int, clients: int, seed: int, runs_dir: Path, readme: Path, network: str | None,
+               command: str, reuse: bool = False) -> str:
+    results = {}
+    for row in ROWS:
+        for split in SPLITS:
+            print(f"== table: {row.name}, {split}", flush=True)
+            results[(row.name, split)] = run_row(row, split, rounds, clients, seed, runs_dir, network, reuse)
+    text = markdown(ROWS, results, rounds, clients, seed, command)
+    replace_section(SECTION, text, readme)
+    return text
