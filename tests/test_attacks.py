@@ -11,7 +11,7 @@ from fl.core.errors import UserError
 from fl.ml.algorithms.api import ClientContext, Update
 from fl.ml.data.dataset import Dataset
 from fl.ml.robust import attacks
-from fl.run.experiment import check_names
+from fl.run.assembly import check_names
 
 GLOBAL = {"w": torch.tensor([1.0, 2.0, 3.0]), "count": torch.tensor(4)}
 TRAINED = {"w": torch.tensor([1.5, 1.0, 3.0]), "count": torch.tensor(9)}  # delta = [0.5, -1, 0]

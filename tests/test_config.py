@@ -76,6 +76,6 @@ def test_set_needs_key_equals_value():
 
 @pytest.mark.parametrize("preset", sorted(p.name for p in config.PRESETS_DIR.glob("*.yaml")))
 def test_every_preset_is_valid_and_names_what_exists(preset):
-    from fl.run.experiment import check_names
+    from fl.run.assembly import check_names
 
     check_names(config.build(config.PRESETS_DIR / preset))

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from conftest import BUDGET, CONFIG_HASH, FIRST_COMMITTEE, MODEL_0, MODEL_1, RULE, ZERO_ADDRESS, _committee_task
 from fl.chain.bitmap import from_words, to_words
-from fl.features.committee import reference
+from fl.features.rewards import payout
 
 
 def lower(account):
@@ -126,6 +126,6 @@ def test_every_round_mints_exactly_the_budget(rewarded_round, aggregator, client
     participants = [1, 2, 3][:len(weights)]
     finalize(task, aggregator, participants, weights)
     assert token.totalSupply() == BUDGET
-    expected = reference.split_in_proportion(BUDGET, weights)
+    expected = payout.split_in_proportion(BUDGET, weights)
     assert balances(token, clients[:len(weights)]) == expected
     assert sum(balances(token, clients)) == BUDGET

@@ -9,7 +9,7 @@ from fl.ml.algorithms import build
 from fl.ml.data.synthetic_images import generate
 from fl.ml.models import build as build_model
 from fl.run.engine import Engine
-from fl.run.experiment import check_names
+from fl.run.assembly import check_names
 
 
 def weights(update):

@@ -334,7 +334,7 @@ def test_start_model_recipe_is_the_runs_for_every_algorithm(name, tiny_config, t
     from fl.chain.ledger import OffChainLedger
     from fl.core.store import ArtifactStore
     from fl.run.engine import Engine
-    from fl.run.experiment import prepare
+    from fl.run.assembly import prepare
 
     cfg = tiny_config(**{"algorithm.name": name, "model.name": MODEL_FOR.get(name, "cnn"), "seed": 3})
     prepared = prepare(cfg)

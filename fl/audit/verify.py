@@ -39,7 +39,8 @@ from fl.chain.run_chain import run_task
 from fl.core import codec, config
 from fl.core.errors import UserError
 from fl.core.store import ArtifactStore, global_metadata, hex_hash
-from fl.features.committee.audit import committee_audit
+from fl.features import registry
+from fl.features.base import RoundEvidence
 from fl.ml import algorithms
 from fl.ml.algorithms.api import Update
 from fl.ml.validate import update_problem
@@ -75,10 +76,13 @@ class Report:
     output_problems: list[str] = field(default_factory=list)
     #: checks that could not run here, and why (e.g. the data set is not on this machine)
     notes: list[str] = field(default_factory=list)
+    #: problems an on-chain feature finds only over all rounds ("rewards: client 3 holds ...")
+    feature_problems: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not self.setup_problems and not self.output_problems and all(r.ok for r in self.rounds)
+        return not (self.setup_problems or self.output_problems or self.feature_problems) \
+            and all(r.ok for r in self.rounds)
 
 
 class _Store:
@@ -120,12 +124,16 @@ def verify_task(run: Path, task, metrics: bool = True, progress: bool = False) -
     if task.config_hash() != config_hash:
         setup.append(f"config: the chain recorded {task.config_hash()}, the run folder's config hashes to {config_hash}")
     algorithm = algorithms.from_config(cfg)
-    audit = committee_audit(run, cfg, task, setup)
+    info = json.loads((run / "chain.json").read_text())
+    audits = {feature.name: feature.audit(cfg, task, info) for feature in registry.enabled(cfg)}
+    audits = {name: audit for name, audit in audits.items() if audit is not None}
+    for audit in audits.values():
+        setup.extend(audit.setup_problems)
     store = _Store(run / "artifacts")
     log = CommitLog(task)
     committers = {(e.args.round, e.args.clientId): e for e in log.events("UpdateCommitted")}
     finalized = {e.args.round: e for e in log.events("RoundFinalized")}
-    registry: dict[int, str] = {}
+    accounts: dict[int, str] = {}
     verdicts = []
     previous_model = None
     for round_ in range(1, task.current_round() + 1):
@@ -143,12 +151,12 @@ def verify_task(run: Path, task, metrics: bool = True, progress: bool = False) -
         updates: dict[int, Update] = {}
         for client_id, commitment in sorted(record.commitments.items()):
             who = f"client {client_id}:"
-            if client_id not in registry:
-                registry[client_id] = task.client_address(client_id)
+            if client_id not in accounts:
+                accounts[client_id] = task.client_address(client_id)
             event = committers.get((round_, client_id))
             signer = log.committer(event) if event is not None else None
-            if signer is None or signer.lower() != registry[client_id].lower():
-                problems.append(f"{who} commitment signed by {signer}, registered account is {registry[client_id]}")
+            if signer is None or signer.lower() != accounts[client_id].lower():
+                problems.append(f"{who} commitment signed by {signer}, registered account is {accounts[client_id]}")
             loaded = store.load(commitment, f"{who} update", problems)
             if loaded is None:
                 continue
@@ -169,14 +177,15 @@ def verify_task(run: Path, task, metrics: bool = True, progress: bool = False) -
         if missing:
             problems.append(f"aggregated clients {missing} never committed")
         start = store.load(record.start_model, "start model", problems)
-        if audit is not None:
-            audit.check(round_, record, updates, start[0] if start else None, verdict)
+        event = finalized.get(round_)
+        weights = [int(w) for w in event.args.weights] if event is not None else []
+        evidence = RoundEvidence(round_, record, updates, start[0] if start else None, weights)
+        for audit in audits.values():
+            audit.check(evidence, verdict)
         store.load(record.final_model, "global model", problems)
         if start is None or any(c not in updates for c in record.participants):
             continue
         used = [updates[c] for c in record.participants]
-        event = finalized.get(round_)
-        weights = list(event.args.weights) if event is not None else []
         if "0x" + keccak(b"".join(int(w).to_bytes(32, "big") for w in weights)).hex() != record.weights_hash:
             problems.append("the RoundFinalized event's weights do not match the recorded weights hash")
         expected_weights = algorithm.weights(used)
@@ -205,6 +214,8 @@ def verify_task(run: Path, task, metrics: bool = True, progress: bool = False) -
             verdict.notes.append(f"client {client_id} committed but was not aggregated"
                                  + (f" (its update is invalid: {reason})" if reason else " (its update is valid)"))
     report = Report(setup, verdicts)
+    for name, audit in audits.items():
+        report.feature_problems += [f"{name}: {problem}" for problem in audit.finish()]
     _check_run_folder(run, cfg, task, report, metrics, progress)
     return report
 
@@ -227,6 +238,8 @@ def verify_run(run_path, network: str | None = None, print_line=print, metrics: 
         print_line(f"setup: FAIL {problem}")
     for verdict in report.rounds:
         print_line(verdict.line())
+    for problem in report.feature_problems:
+        print_line(f"features: FAIL {problem}")
     for problem in report.output_problems:
         print_line(f"outputs: FAIL {problem}")
     for note in report.notes:

@@ -49,3 +49,13 @@ class RewardChain:
 
     def budget(self) -> int:
         return int(self.contract.budget())
+
+    def task(self) -> str:
+        return str(self.contract.task())
+
+    def committee(self) -> str:
+        """The committee whose medians measure contribution (the zero address: the weights do)."""
+        return str(self.contract.committee())
+
+    def committee_share_bps(self) -> int:
+        return int(self.contract.committeeShareBps())

@@ -77,14 +77,6 @@ class NegotiatedKeys:
     redraws: dict[int, int] = field(default_factory=dict)  # client id -> draws rejected as too close
     gas: dict[str, int] = field(default_factory=dict)  # deploy / configure / negotiate (per client id)
 
-    def info(self) -> dict:
-        """What chain.json remembers (the registry lets a resumed run find its keys again)."""
-        from fl.ml.watermark.key import commitment
-
-        return {"watermark_registry": self.registry,
-                "watermark_owners": {str(cid): commitment(key) for cid, key in sorted(self.keys.items())},
-                "watermark_redraws": {str(cid): n for cid, n in sorted(self.redraws.items())},
-                "watermark_gas": self.gas}
 
 
 def negotiate_owner_keys(task: TaskChain, owners: list[int], bits: int, min_distance: int,

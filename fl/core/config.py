@@ -104,10 +104,20 @@ class RewardsConfig:
 
 
 @dataclass
+class AttendanceConfig:
+    enabled: bool = False  # count on chain, per client, the finalized rounds it was aggregated in (contracts/Attendance.sol)
+
+
+@dataclass
 class OutputConfig:
     runs_dir: str = "runs"
     run_name: str | None = None
     progress: bool = True
+
+
+#: sections of on-chain features added after runs existed: they enter the task config (and its
+#: hash) only when they differ from their defaults, so that every earlier run keeps its config hash
+OPTIONAL_SECTIONS = ("attendance",)
 
 
 @dataclass
@@ -124,6 +134,7 @@ class ExperimentConfig:
     attack: AttackConfig = field(default_factory=AttackConfig)
     committee: CommitteeConfig = field(default_factory=CommitteeConfig)
     rewards: RewardsConfig = field(default_factory=RewardsConfig)
+    attendance: AttendanceConfig = field(default_factory=AttendanceConfig)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -134,6 +145,9 @@ class ExperimentConfig:
         for key in ("output", "chain"):
             d.pop(key)
         d["data"].pop("root")
+        for key in OPTIONAL_SECTIONS:  # added after runs existed: hashed only when switched on
+            if d[key] == dataclasses.asdict(getattr(ExperimentConfig(), key)):
+                d.pop(key)
         return d
 
     def canonical_json(self) -> bytes:

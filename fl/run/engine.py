@@ -48,7 +48,7 @@ class Engine:
     def __init__(self, cfg: ExperimentConfig, data: Dataset, parts: list[torch.Tensor], model: nn.Module,
                  algorithm: FedAvg, store: ArtifactStore, ledger: Ledger, client_ids: list[int],
                  on_round: Callable[[RoundMetrics], None] | None = None,
-                 log: Callable[[str], None] = tqdm.write, adversary=None, committee=None):
+                 log: Callable[[str], None] = tqdm.write, adversary=None, features=()):
         self.cfg = cfg
         self.data = data
         self.parts = dict(zip(client_ids, parts))
@@ -66,8 +66,8 @@ class Engine:
         self.rule_hash = algorithm.rule_hash()
         #: the malicious clients and their attack (fl.ml.robust.attacks.Adversary), if any
         self.adversary = adversary
-        #: the committee that selects each round's updates on chain (fl.features.committee.protocol.CommitteeRounds), if any
-        self.committee = committee
+        #: the run's on-chain features (fl.features.base.Feature), in registry order
+        self.features = list(features)
         #: called with (round, client states) before a round is finalized, to checkpoint them
         self.on_trained: Callable[[int, dict[int, dict]], None] | None = None
 
@@ -133,8 +133,8 @@ class Engine:
         start = time.perf_counter()
         gas0, txs0, chain0 = self.ledger.stats.gas, self.ledger.stats.txs, self.ledger.stats.seconds
         selected = self.select(round_)
-        if self.committee is not None:  # committee members train too: they score against their own update
-            selected = sorted(set(selected) | set(self.committee.members(round_)))
+        for feature in self.features:  # e.g. committee members train too: they score against their own update
+            selected = sorted(set(selected) | set(feature.trainers(round_)))
         if not already_open:
             self.ledger.open_round(round_, self.global_hash, selected)
         t0, chain_t0 = time.perf_counter(), self.ledger.stats.seconds
@@ -144,8 +144,8 @@ class Engine:
         outcome = self.commitments(round_)
         faults.checkpoint(round_, "committed")
         kept = self.participants(round_, updates, outcome)
-        if self.committee is not None:
-            kept = self.committee.select(round_, updates, outcome.accepted, kept, self.global_state)
+        for feature in self.features:
+            kept = feature.select(round_, updates, outcome.accepted, kept, self.global_state)
         if kept:
             self.global_state = self.algorithm.aggregate(self.global_state, kept)
             self.global_hash = self.store.put(self.global_state, global_metadata(round_))

@@ -1,26 +1,22 @@
-"""One experiment end to end: config → data → clients on chain → rounds → run folder; and resuming one."""
+"""One experiment end to end: config → data → clients on chain → rounds → run folder; and resuming one.
+Both are put together by the run assembly (fl/run/assembly.py)."""
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 
 import torch
-from torch import nn
 
 from fl.core import config
-from fl.core.config import DEVICES, OPTIMIZERS, ExperimentConfig
-from fl.core.errors import UserError, choices_error
+from fl.core.config import ExperimentConfig
+from fl.core.errors import UserError
 from fl.core.report import RoundMetrics, RunDir, plot_run
 from fl.core.store import ArtifactStore
-from fl.features import onchain
-from fl.features.committee.protocol import CommitteeRounds
-from fl.ml import algorithms, data, models, robust
+from fl.features.base import SIMULATION
 from fl.ml.algorithms.fedavg import FedAvg
-from fl.ml.data import augment, partition_report
 from fl.ml.data import partition as partitioning
-from fl.ml.data.dataset import Dataset
-from fl.ml.robust import attacks
-from fl.ml.training import deterministic_device
+from fl.ml.data import partition_report
+from fl.run.assembly import Assembly, Prepared
 from fl.run.engine import Engine
 
 FINALIZED = 2
@@ -40,49 +36,6 @@ def round_line(row: RoundMetrics, rounds: int) -> str:
     return (f"round {row.round:>3}/{rounds}  acc {100 * row.test_accuracy:6.2f}%  loss {row.test_loss:.4f}  "
             f"{row.seconds:6.1f} s (chain {row.chain_seconds:.2f} s)  gas {row.gas:>12,}  txs {row.txs}{excluded}"
             f"{backdoor}")
-
-
-def check_names(cfg: ExperimentConfig) -> None:
-    """Fail on a bad name before anything slow happens."""
-    algorithms.build(cfg.algorithm.name, cfg.algorithm.params)
-    robust.check(cfg)
-    data.check_params(cfg.data.name, cfg.data.params)
-    augment.parse(cfg.train.augment)
-    partitioning.check_name(cfg.partition.method)
-    models.check_name(cfg.model.name)
-    if cfg.train.optimizer not in OPTIMIZERS:
-        raise choices_error("optimizer", cfg.train.optimizer, OPTIMIZERS)
-    if cfg.train.device not in DEVICES:
-        raise choices_error("device", cfg.train.device, DEVICES)
-    if cfg.train.device == "cuda" and not torch.cuda.is_available():
-        raise UserError("device 'cuda' asked for but torch sees no CUDA GPU here; use --device cpu")
-
-
-@dataclass
-class Prepared:
-    dataset: Dataset
-    parts: list[torch.Tensor]
-    model: nn.Module
-    algorithm: FedAvg
-    seconds: float
-
-
-def prepare(cfg: ExperimentConfig) -> Prepared:
-    """Data, client shards, the initial model and the algorithm: all determined by the config."""
-    check_names(cfg)
-    if cfg.train.threads is not None:
-        torch.set_num_threads(cfg.train.threads)
-    torch.manual_seed(cfg.seed)
-    t0 = time.perf_counter()
-    dataset = data.load(cfg.data.name, cfg.data.root, params=cfg.data.params).limit(cfg.data.train_limit,
-                                                                                     cfg.data.test_limit)
-    parts = partitioning.split(dataset, cfg.train.clients, cfg.partition, cfg.seed)
-    model = models.build(cfg.model.name, dataset.input_shape, dataset.num_classes, cfg.seed)
-    algorithm = algorithms.from_config(cfg)
-    algorithm.setup(cfg, model, dataset.input_shape)
-    device = deterministic_device(cfg.train.device)
-    dataset, model = dataset.to(device), model.to(device)
-    return Prepared(dataset, parts, model, algorithm, time.perf_counter() - t0)
 
 
 def _client_state_path(run: RunDir, round_: int):
@@ -114,39 +67,33 @@ def _drive(run: RunDir, cfg: ExperimentConfig, engine: Engine, first_round: int,
                         f"resume with `make experiment RESUME={run.path}`") from None
 
 
-def _engine(run: RunDir, cfg: ExperimentConfig, prepared: Prepared, store: ArtifactStore, task, client_ids,
-            hooks: onchain.OnChain):
+def _engine(run: RunDir, assembly: Assembly, prepared: Prepared, store: ArtifactStore, ledger, client_ids) -> Engine:
     def report(row: RoundMetrics) -> None:
         run.append_metrics(row)
-        print(round_line(row, cfg.train.rounds), flush=True)
+        print(round_line(row, assembly.cfg.train.rounds), flush=True)
         extra = prepared.algorithm.round_report(engine.global_state)
         if extra:
             print("          " + "  ".join(f"{name} {value:.4f}" for name, value in extra.items()), flush=True)
 
-    engine = Engine(cfg, prepared.dataset, prepared.parts, prepared.model, prepared.algorithm, store, task,
-                    client_ids, on_round=report, adversary=attacks.adversary(cfg, client_ids, prepared.dataset),
-                    committee=CommitteeRounds(hooks.committee) if hooks.committee else None)
+    engine = assembly.engine(prepared, store, ledger, client_ids, on_round=report)
     engine.on_trained = lambda round_, state: _save_client_state(run, round_, state)
     return engine
 
 
-def _chain_info(run: RunDir, session, task, client_ids, config_hash: str, algorithm_info: dict,
-                hooks: onchain.OnChain) -> None:
-    run.write_json("chain.json", {
-        "network": session.network, "contract": task.address, "aggregator": str(task.aggregator),
-        "clients": {str(cid): str(task.clients[cid]) for cid in client_ids}, "config_hash": config_hash,
-        "salt": task.salt, "experiment_id": task.experiment_id,
-        "db_path": session.db_path, "chain_pid": session.pid, "commit_mode": task.commit_mode,
-        "hooks": hooks.addresses(),
-        **({"algorithm": algorithm_info} if algorithm_info else {}),
-    })
+def chain_info(session, task, client_ids, config_hash: str) -> dict:
+    """chain.json's record of the run's chain and task (the features add their entries)."""
+    return {"network": session.network, "contract": task.address, "aggregator": str(task.aggregator),
+            "clients": {str(cid): str(task.clients[cid]) for cid in client_ids}, "config_hash": config_hash,
+            "salt": task.salt, "experiment_id": task.experiment_id,
+            "db_path": session.db_path, "chain_pid": session.pid, "commit_mode": task.commit_mode, "hooks": {}}
 
 
 def run_experiment(cfg: ExperimentConfig) -> RunDir:
     from fl.chain import TaskChain, connected
     from fl.chain.keys import client_keys
 
-    prepared = prepare(cfg)
+    assembly = Assembly(cfg, SIMULATION)
+    prepared = assembly.prepare()
     run = RunDir.create(cfg)
     config_hash = cfg.config_hash()
     run.write_json("task.json", {"config_hash": config_hash, "config": cfg.task_dict()})
@@ -156,7 +103,7 @@ def run_experiment(cfg: ExperimentConfig) -> RunDir:
     print(f"OnChainFL run {run.path}\n  {describe(cfg)}")
     timings = {"data_load_s": prepared.seconds}
     if not cfg.chain.enabled:
-        return _run_off_chain(run, cfg, prepared, store, config_hash, timings)
+        return _run_off_chain(run, assembly, prepared, store, config_hash, timings)
 
     from fl.chain import load_project
 
@@ -173,32 +120,30 @@ def run_experiment(cfg: ExperimentConfig) -> RunDir:
         client_ids = task.register_clients(client_keys(cfg.seed, cfg.train.clients))
         timings["register_s"] = time.perf_counter() - t1
         timings["startup_s"] = timings["compile_s"] + timings["chain_connect_s"] + timings["deploy_s"] + timings["data_load_s"]
-        hooks = onchain.deploy(cfg, task, client_ids)
-        algorithm_info = prepared.algorithm.attach_chain(task, client_ids, {})
+        info = assembly.set_up(task, client_ids, prepared.algorithm, chain_info(session, task, client_ids, config_hash))
         setup_gas = task.stats.gas
-        _chain_info(run, session, task, client_ids, config_hash, algorithm_info, hooks)
+        run.write_json("chain.json", info)
         print(f"  chain {session.network}: FLTask at {task.address}, {len(client_ids)} clients registered "
-              f"(start-up {time.perf_counter() - t0:.1f} s){onchain.describe_setup(hooks)}")
-        engine = _engine(run, cfg, prepared, store, task, client_ids, hooks)
+              f"(start-up {time.perf_counter() - t0:.1f} s){assembly.describe_setup()}")
+        engine = _engine(run, assembly, prepared, store, task, client_ids)
         _drive(run, cfg, engine, 1, False)
-        extra = onchain.summary(cfg, engine, hooks, task)
+        extra = assembly.summary(engine, task)
     return finish(run, {"startup": timings, "setup_gas": setup_gas, **extra}, prepared.algorithm)
 
 
-def _run_off_chain(run: RunDir, cfg: ExperimentConfig, prepared: Prepared, store: ArtifactStore, config_hash: str,
+def _run_off_chain(run: RunDir, assembly: Assembly, prepared: Prepared, store: ArtifactStore, config_hash: str,
                    timings: dict) -> RunDir:
-    """chain.enabled = false: the same rounds with nothing committed; said loudly, recorded in the summary."""
+    """chain.enabled = false: the same rounds with nothing committed; said loudly, recorded in the summary.
+    (The assembly refused any on-chain feature already.)"""
     from fl.chain.ledger import OffChainLedger
 
     print("  chain OFF: simulation only, nothing is committed on chain, and this run cannot be verified")
-    client_ids = list(range(1, cfg.train.clients + 1))
+    client_ids = list(range(1, assembly.cfg.train.clients + 1))
     run.write_json("chain.json", {"network": None, "contract": None, "simulation_only": True,
                                   "config_hash": config_hash, "clients": {}, "db_path": None})
-    if cfg.committee.size or cfg.rewards.budget:
-        raise UserError("a committee and rewards are contracts on chain: they need chain.enabled true")
-    engine = _engine(run, cfg, prepared, store, OffChainLedger(), client_ids, onchain.OnChain())
-    _drive(run, cfg, engine, 1, False)
-    extra = onchain.summary(cfg, engine, onchain.OnChain(), None)
+    engine = _engine(run, assembly, prepared, store, OffChainLedger(), client_ids)
+    _drive(run, assembly.cfg, engine, 1, False)
+    extra = assembly.summary(engine, None)
     return finish(run, {"startup": timings, "simulation_only": True, **extra}, prepared.algorithm)
 
 
@@ -246,7 +191,8 @@ def resume_experiment(run_path) -> RunDir:
                         "by OnChainFL), so it cannot be resumed")
     _refuse_edited_config(run, info)
     cfg = config.build(run.path / "config.yaml")
-    prepared = prepare(cfg)
+    assembly = Assembly(cfg, SIMULATION)
+    prepared = assembly.prepare()
     store = ArtifactStore(run.artifacts)
     _stop_stale_chain(info)
     print(f"OnChainFL resuming {run.path}\n  {describe(cfg)}")
@@ -258,10 +204,10 @@ def resume_experiment(run_path) -> RunDir:
             raise UserError(f"the task at {task.address} records config {task.config_hash()}, "
                             f"the run folder {info['config_hash']}")
         client_ids = task.attach_clients(client_keys(cfg.seed, cfg.train.clients))
-        hooks = onchain.attach(task, info.get("hooks", {}))
-        algorithm_info = prepared.algorithm.attach_chain(task, client_ids, info.get("algorithm", {}))
-        _chain_info(run, session, task, client_ids, info["config_hash"], algorithm_info, hooks)
-        engine = _engine(run, cfg, prepared, store, task, client_ids, hooks)
+        recorded = {**info, **chain_info(session, task, client_ids, info["config_hash"]),
+                    "hooks": info.get("hooks", {})}
+        run.write_json("chain.json", assembly.set_up(task, client_ids, prepared.algorithm, recorded, resume=True))
+        engine = _engine(run, assembly, prepared, store, task, client_ids)
         last = task.current_round()
         record = task.round_record(last) if last else None
         finalized = last if record is None or record.state == FINALIZED else last - 1
@@ -273,7 +219,7 @@ def resume_experiment(run_path) -> RunDir:
               f"{f', round {last} open: redoing it' if finalized < last else ''} "
               f"(start-up {time.perf_counter() - t0:.1f} s)")
         _drive(run, cfg, engine, finalized + 1, finalized < last)
-        extra = onchain.summary(cfg, engine, hooks, task)
+        extra = assembly.summary(engine, task)
     return finish(run, {"resumed_after_round": finalized, **extra}, prepared.algorithm)
 
 

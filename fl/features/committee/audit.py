@@ -8,36 +8,31 @@ median exists to outvote such members.
 """
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 from fl.core.errors import UserError
+from fl.features.base import FeatureAudit, RoundEvidence, check_hook
 from fl.features.committee import reference
 from fl.features.committee.scoring import score
-from fl.ml.algorithms.api import State, Update
 
 
-def _bps(fraction: float) -> int:
-    return int(round(fraction * reference.BPS))
-
-
-class CommitteeAudit:
+class CommitteeAudit(FeatureAudit):
     """Checks one committee (a fl.chain.committee.CommitteeChain) against the task config `cfg`."""
 
     def __init__(self, cfg, committee, task):
+        super().__init__()
         self.cfg = cfg
         self.committee = committee
         self.task = task
 
-    def setup_problems(self) -> list[str]:
+    def rule_problems(self) -> list[str]:
         expected = {"task": self.task.address, "size": self.cfg.committee.size,
-                    "strategy": self.cfg.committee.strategy, "select_bps": _bps(self.cfg.committee.select_fraction)}
+                    "strategy": self.cfg.committee.strategy, "select_bps": reference.bps(self.cfg.committee.select_fraction)}
         found = self.committee.rules()
         return [f"committee {self.committee.address}: {key} is {found[key]!r}, the task config says {value!r}"
                 for key, value in expected.items() if str(found[key]).lower() != str(value).lower()]
 
-    def check(self, round_: int, record, updates: dict[int, Update], start: State | None, verdict) -> None:
-        """Add round `round_`'s committee problems and notes to `verdict`."""
+    def check(self, evidence: RoundEvidence, verdict) -> None:
+        """Add the round's committee problems and notes to `verdict`."""
+        round_, record, updates, start = evidence.round, evidence.record, evidence.updates, evidence.start
         c = self.committee
         members, scorers = c.members(round_), c.scorers(round_)
         rows = {m: c.scores(round_, m) for m in scorers}
@@ -51,7 +46,7 @@ class CommitteeAudit:
             verdict.problems.append(f"the committee scored clients {c.scored(round_)}, the round's committed set "
                                     f"is {committed}")
         expected = reference.tally(rows, members, committed, self.cfg.committee.strategy,
-                                   _bps(self.cfg.committee.select_fraction), self.cfg.committee.size)
+                                   reference.bps(self.cfg.committee.select_fraction), self.cfg.committee.size)
         found = (c.medians(round_), c.selected(round_), c.members(round_ + 1))
         for what, got, want in zip(("median scores", "selection", "next committee"), found,
                                    (expected.medians, expected.selected, expected.elected)):
@@ -76,21 +71,22 @@ class CommitteeAudit:
                                      "committed update gives")
 
 
-def committee_audit(run: Path, cfg, task, setup: list[str]) -> CommitteeAudit | None:
-    """The checker of the run's committee when the config asks for one; problems found on the way
-    (no committee named, not a hook of the task, other rules) go to `setup`."""
-    from fl.features import onchain
+def committee_audit(cfg, task, info: dict) -> CommitteeAudit | None:
+    """The checker of the run's committee (`info` is its chain.json); problems found on the way
+    (no committee named, not a hook of the task, other rules) go to the audit's `setup_problems`,
+    or, where there is nothing to check, to a bare audit's."""
+    from fl.chain.committee import CommitteeChain
 
-    if not cfg.committee.size:
-        return None
-    hooks = json.loads((Path(run) / "chain.json").read_text()).get("hooks", {})
-    if "committee" not in hooks:
-        setup.append("the task config asks for a committee, but the run names none")
-        return None
+    address = info.get("hooks", {}).get("committee")
+    failed = FeatureAudit()
+    if address is None:
+        failed.setup_problems.append("the task config asks for a committee, but the run names none")
+        return failed
     try:
-        audit = CommitteeAudit(cfg, onchain.attach(task, {"committee": hooks["committee"]}).committee, task)
+        check_hook(task, "committee", address)
     except UserError as exc:
-        setup.append(str(exc))
-        return None
-    setup.extend(audit.setup_problems())
+        failed.setup_problems.append(str(exc))
+        return failed
+    audit = CommitteeAudit(cfg, CommitteeChain.attach(address, task), task)
+    audit.setup_problems.extend(audit.rule_problems())
     return audit

@@ -1,4 +1,4 @@
-"""The rules of Committee.sol and RewardToken.sol, in Python: the reference the contract tests
+"""The rules of Committee.sol, in Python: the reference the contract tests
 compare the contracts with on random inputs, and what `verify` recomputes from the chain's
 records. Integer arithmetic throughout, exactly as on chain."""
 from __future__ import annotations
@@ -9,6 +9,11 @@ from dataclasses import dataclass
 from fl.core.config import COMMITTEE_STRATEGIES as STRATEGIES  # ICommittee.Strategy, by value
 
 BPS = 10_000
+
+
+def bps(fraction: float) -> int:
+    """A fraction in basis points, as the contracts take it."""
+    return int(round(fraction * BPS))
 
 
 def median(values: Sequence[int]) -> int:
@@ -47,18 +52,3 @@ def tally(scores: Mapping[int, Sequence[int]], members: Iterable[int], committed
     elected = (by_highest + sorted(members))[:size]
     return Tally(medians, sorted(order[:count]), sorted(elected))
 
-
-def split_in_proportion(amount: int, contributions: Sequence[int]) -> list[int]:
-    """RewardToken's split of `amount` by `contributions` (ascending id): each share rounded down,
-    the remainder to the top contributor (ties: the lowest id)."""
-    total = sum(contributions)
-    shares = [amount * c // total for c in contributions]
-    top = max(range(len(contributions)), key=lambda i: (contributions[i], -i))
-    shares[top] += amount - sum(shares)
-    return shares
-
-
-def split_equally(amount: int, ids: Sequence[int]) -> dict[int, int]:
-    """RewardToken's committee part: equal shares rounded down, the remainder to the lowest id."""
-    part = amount // len(ids)
-    return {i: part + (amount - part * len(ids) if i == min(ids) else 0) for i in ids}

@@ -87,13 +87,7 @@ class FedAvg:
         """What the client sends: its local model's state (on the CPU, where aggregation and hashing run)."""
         return {name: value.detach().to("cpu", copy=True) for name, value in model.state_dict().items()}
 
-    # --- chain and reporting hooks ----------------------------------------------------------
-    def attach_chain(self, task, client_ids: list[int], known: dict[str, Any]) -> dict[str, Any]:
-        """Called once the clients are registered on chain (`task` is an fl.chain.TaskChain), before
-        round 1, and again on resume with what it returned the first time (kept in chain.json).
-        FedIPR negotiates its owners' watermark keys here. Returns what to remember."""
-        return {}
-
+    # --- reporting ----------------------------------------------------------
     def round_report(self, global_state: State) -> dict[str, float]:
         """Extra per-round metrics of a global model, for the run summary (FedIPR: detection rates)."""
         return {}

@@ -4,8 +4,8 @@ on chain as in "Tokenized Model: A Blockchain-Empowered Decentralized Model Owne
 Verification Platform" (Li, Lai, Liao, Chen, Zheng, 2023).
 
 The first `owners` clients each get a key from contracts/WatermarkRegistry.sol, drawn on chain
-so that the owners' bit strings stay `min_distance` bits apart; the key fixes the client's
-signature bits b and embedding matrix M (fl/ml/watermark/key.py). During local training such a
+so that the owners' bit strings stay `min_distance` bits apart (fl/features/watermark/feature.py
+negotiates them and sets `watermarks` before round 1); the key fixes the client's signature bits b and embedding matrix M (fl/ml/watermark/key.py). During local training such a
 client adds `sign_weight` times FedIPR's sign loss (hinge with margin `margin`) on the model's
 normalization scales γ; the others train as in FedAvg. The server step is FedAvg's, so `verify`
 recomputes it unchanged; every round reports each owner's detection rate (bit accuracy of
@@ -44,18 +44,6 @@ class FedIPR(FedAvg):
                 raise UserError(f"algorithm fedipr: {name} must be a non-negative number, got {p[name]!r}")
         #: client id -> its watermark, set once the keys are negotiated on chain
         self.watermarks: dict[int, Watermark] = {}
-
-    def attach_chain(self, task, client_ids: list[int], known: dict[str, Any]) -> dict[str, Any]:
-        from fl.chain.watermark import negotiate_owner_keys
-
-        count = self.params["owners"]
-        if count > len(client_ids):
-            raise UserError(f"algorithm fedipr: owners ({count}) exceeds the number of clients ({len(client_ids)})")
-        owners = sorted(client_ids)[:count]
-        negotiated = negotiate_owner_keys(task, owners, self.params["bits"], self.params["min_distance"],
-                                          registry_address=known.get("watermark_registry"))
-        self.watermarks = {cid: Watermark(key, self.params["bits"]) for cid, key in negotiated.keys.items()}
-        return negotiated.info()
 
     def loss_fn(self, ctx: ClientContext) -> LossFn:
         base = super().loss_fn(ctx)

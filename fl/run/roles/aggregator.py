@@ -16,8 +16,10 @@ from fl.core.config import ExperimentConfig, to_yaml
 from fl.core.errors import UserError
 from fl.core.report import RunDir
 from fl.core.store import ArtifactStore
+from fl.features.base import PROCESSES
+from fl.run.assembly import Assembly
 from fl.run.engine import Engine
-from fl.run.experiment import finish, prepare, round_line
+from fl.run.experiment import finish, round_line
 
 POLL_SECONDS = 0.2
 
@@ -66,10 +68,11 @@ def run_aggregator(cfg: ExperimentConfig, rpc: str, folder: str | Path, key: str
     folder = Path(folder)
     if (folder / "chain.json").exists():
         raise UserError(f"{folder} already holds a run; give the aggregator an empty folder")
+    assembly = Assembly(cfg, PROCESSES)  # refuses what client processes cannot do, before anything is written
     folder.mkdir(parents=True, exist_ok=True)
     run = RunDir(folder)
     (folder / "config.yaml").write_text(to_yaml(cfg))
-    prepared = prepare(cfg)
+    prepared = assembly.prepare()
     config_hash = cfg.config_hash()
     run.write_json("task.json", {"config_hash": config_hash, "config": cfg.task_dict()})
     store = ArtifactStore(run.artifacts)
@@ -89,14 +92,17 @@ def run_aggregator(cfg: ExperimentConfig, rpc: str, folder: str | Path, key: str
         client_ids = list(range(1, cfg.train.clients + 1))
         info = run.read_json("chain.json")
         info["clients"] = {str(cid): task.client_address(cid) for cid in client_ids}
-        run.write_json("chain.json", info)
+        run.write_json("chain.json", assembly.set_up(task, client_ids, prepared.algorithm, info))
+        described = assembly.describe_setup()
+        if described:
+            print("aggregator:" + described, flush=True)
 
         def report(row):
             run.append_metrics(row)
             print("aggregator: " + round_line(row, cfg.train.rounds), flush=True)
 
-        engine = ChainWaitingEngine(cfg, prepared.dataset, prepared.parts, prepared.model, prepared.algorithm, store,
-                                    task, client_ids, on_round=report, round_timeout=round_timeout,
-                                    log=lambda line: print(f"aggregator: {line}", flush=True))
+        engine = assembly.engine(prepared, store, task, client_ids, ChainWaitingEngine, on_round=report,
+                                 round_timeout=round_timeout, log=lambda line: print(f"aggregator: {line}", flush=True))
         engine.run()
-    return finish(run, {"processes": True})
+        extra = assembly.summary(engine, task)
+    return finish(run, {"processes": True, **extra})

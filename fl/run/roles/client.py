@@ -18,8 +18,9 @@ from fl.chain import bitmap
 from fl.core import config
 from fl.core.errors import UserError
 from fl.core.store import ArtifactStore
+from fl.features.base import PROCESSES
+from fl.run.assembly import Assembly
 from fl.run.engine import train_one
-from fl.run.experiment import prepare
 
 POLL_SECONDS = 0.2
 FINALIZED = 2
@@ -45,7 +46,7 @@ def run_client(rpc: str, key: str, folder: str | Path, index: int, timeout: floa
     cfg = config.build(folder / "config.yaml")
     if not 0 <= index < cfg.train.clients:
         raise UserError(f"shard index {index} is out of range: the task has {cfg.train.clients} clients (0..{cfg.train.clients - 1})")
-    prepared = prepare(cfg)
+    prepared = Assembly(cfg, PROCESSES).prepare()
     indices = prepared.parts[index]
     model = copy.deepcopy(prepared.model)
     store = ArtifactStore(folder / "artifacts")

@@ -1,0 +1,132 @@
+"""What an on-chain mechanism is to the rest of the framework: one `Feature` subclass per mechanism,
+listed once in fl/features/registry.py. The run assembly (fl/run/assembly.py) and `verify`
+(fl/audit/verify.py) only ever talk to features through this interface.
+
+A feature's life in one run:
+
+1. `enabled(cfg)` / `check(cfg)`: is it asked for, and is its config section sound (a one-line
+   UserError otherwise), before anything slow starts. `modes` says which ways of running can
+   honour it; the assembly refuses the others.
+2. `deploy(setup)` before round 1, or `attach(setup)` when a killed run resumes: deploy or find its
+   contracts (usually a round hook of the task) and write what it must remember into
+   `setup.info`, the run's chain.json.
+3. Every round, through the engine: `trainers(round)` adds clients that must train (committee
+   members), `select(...)` narrows the accepted updates once the commitments are in (the
+   committee's on-chain selection).
+4. `summary(task)`: what summary.json records of it.
+5. `audit(...)`: what `verify` checks of it, from the chain and the run folder alone.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from fl.core.errors import UserError
+from fl.ml.algorithms.api import State, Update
+
+#: the ways of running a round: in one process, or an aggregator with clients in their own processes
+SIMULATION, PROCESSES = "simulation", "processes"
+
+
+@dataclass
+class Setup:
+    """What a feature deploys or attaches with: the run's task, its clients and its algorithm."""
+    cfg: Any  # fl.core.config.ExperimentConfig
+    task: Any  # fl.chain.TaskChain
+    client_ids: list[int]
+    algorithm: Any  # fl.ml.algorithms.api-compatible algorithm
+    #: the run's chain.json (what a resumed run reads back); features add their entries
+    info: dict[str, Any] = field(default_factory=dict)
+    #: the features set up before this one, by name (rewards pays the committee set up first)
+    features: dict[str, "Feature"] = field(default_factory=dict)
+
+    def hooks(self) -> dict[str, str]:
+        """chain.json's "hooks": the round hooks of the task, by name."""
+        return self.info.setdefault("hooks", {})
+
+
+@dataclass
+class RoundEvidence:
+    """What `verify` established of one round before the features check it."""
+    round: int
+    record: Any  # the chain's fl.chain.task.RoundRecord
+    updates: dict[int, Update]  # the committed updates whose artifacts load, by client id
+    start: State | None  # the round's start model, None where its artifact is missing
+    weights: list[int]  # the weights of the RoundFinalized event (ascending participant id)
+
+
+class FeatureAudit:
+    """What `verify` checks of one feature: problems at set-up, per round, and at the end."""
+
+    def __init__(self) -> None:
+        self.setup_problems: list[str] = []
+
+    def check(self, evidence: RoundEvidence, verdict) -> None:
+        """Add the round's problems (verdict.problems) and notes (verdict.notes)."""
+
+    def finish(self) -> list[str]:
+        """Problems that only all rounds together show (e.g. balances), once every round is checked."""
+        return []
+
+
+class Feature:
+    """One on-chain mechanism of a run (subclasses override what they use)."""
+
+    #: its name in the registry, in messages and in summary.json
+    name: ClassVar[str]
+    #: the config section that switches it on and sets it (fl/core/config.py), or None
+    section: ClassVar[str | None] = None
+    #: the ways of running it supports; `unsupported` says why the others cannot
+    modes: ClassVar[frozenset[str]] = frozenset({SIMULATION, PROCESSES})
+    unsupported: ClassVar[str] = ""
+
+    @classmethod
+    def enabled(cls, cfg) -> bool:
+        """Whether `cfg` asks for this feature."""
+        raise NotImplementedError
+
+    @classmethod
+    def check(cls, cfg) -> None:
+        """A UserError if `cfg`'s settings for this feature cannot be honoured."""
+
+    def __init__(self, cfg) -> None:
+        self.cfg = cfg
+
+    # --- set-up ------------------------------------------------------------------------------
+    def deploy(self, setup: Setup) -> None:
+        """Deploy (after the clients registered, before round 1) and record in `setup.info`."""
+
+    def attach(self, setup: Setup) -> None:
+        """Find what `deploy` set up again, from `setup.info` (a resumed run)."""
+
+    def describe(self) -> str:
+        """Where it lives, for the start-up lines ("" for nothing to say)."""
+        return ""
+
+    # --- each round --------------------------------------------------------------------------
+    def trainers(self, round_: int) -> Iterable[int]:
+        """Clients that must train in round `round_` besides the sampled ones."""
+        return ()
+
+    def select(self, round_: int, updates: dict[int, Update], committed: Iterable[int], kept: list[Update],
+               global_state: State) -> list[Update]:
+        """The updates of `kept` (accepted and valid, ascending id) that go into the aggregate."""
+        return kept
+
+    # --- the end of a run --------------------------------------------------------------------
+    def summary(self, task) -> dict[str, Any]:
+        """What summary.json records of it (read from the chain)."""
+        return {}
+
+    @classmethod
+    def audit(cls, cfg, task, info: dict[str, Any]) -> FeatureAudit | None:
+        """The checker `verify` runs for this feature on a run whose config enables it; `info` is the
+        run's chain.json. Problems found while setting up go into the audit's `setup_problems`."""
+        return None
+
+
+def check_hook(task, name: str, address: str) -> None:
+    """A UserError unless `address` is one of `task`'s round hooks on chain."""
+    if address.lower() not in {h.lower() for h in task.round_hooks()}:
+        raise UserError(f"the {name} at {address} is not a round hook of the task at {task.address}")
