@@ -27,8 +27,10 @@ class WatermarkKeysFeature(Feature):
 
     @classmethod
     def check(cls, cfg) -> None:
-        owners = cfg.algorithm.params.get("owners")
-        if isinstance(owners, int) and owners > cfg.train.clients:
+        from fl.ml import algorithms
+
+        owners = algorithms.build(cfg.algorithm.name, cfg.algorithm.params).params["owners"]
+        if owners > cfg.train.clients:
             raise UserError(f"algorithm fedipr: owners ({owners}) exceeds the number of clients ({cfg.train.clients})")
 
     def deploy(self, setup: Setup) -> None:
@@ -48,14 +50,18 @@ class WatermarkKeysFeature(Feature):
         negotiated = negotiate_owner_keys(setup.task, owners, p["bits"], p["min_distance"], registry_address=registry)
         setup.algorithm.watermarks = {cid: Watermark(key, p["bits"]) for cid, key in negotiated.keys.items()}
         self.registry = negotiated.registry
+        self.owners = {str(cid): commitment(key) for cid, key in sorted(negotiated.keys.items())}
         setup.info["algorithm"] = {
             "watermark_registry": negotiated.registry,
-            "watermark_owners": {str(cid): commitment(key) for cid, key in sorted(negotiated.keys.items())},
+            "watermark_owners": self.owners,
             "watermark_redraws": {str(cid): n for cid, n in sorted(negotiated.redraws.items())},
             "watermark_gas": negotiated.gas}
 
     def describe(self) -> str:
         return f"watermark registry at {self.registry}"
+
+    def summary(self, task) -> dict:
+        return {"watermark_keys": {"registry": self.registry, "owners": self.owners}}
 
     @classmethod
     def audit(cls, cfg, task, info):

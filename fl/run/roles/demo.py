@@ -33,15 +33,16 @@ def _wait_until(condition, timeout: float, what: str) -> None:
 
 
 def run_processes(rpc: str, folder: Path, clients: int, rounds: int, dataset: str, seed: int = 0,
-                  timeout: float = 600.0) -> None:
+                  timeout: float = 600.0, aggregator_args: tuple[str, ...] = ()) -> None:
     """Start the aggregator, then the clients one by one (each once the previous has registered, so
     that client i gets id i + 1 as in the simulation), with the simulation's keys; wait for all of
-    them and raise if any fails. Needs a Brownie connection to the same chain."""
+    them and raise if any fails. `aggregator_args` are further options of `python -m fl aggregator`.
+    Needs a Brownie connection to the same chain."""
     from fl.chain import TaskChain
 
     aggregator = spawn("aggregator", "--rpc", rpc, "--store", str(folder), "--clients", str(clients),
                        "--rounds", str(rounds), "--dataset", dataset, "--set", f"seed={seed}", "--set",
-                       "output.progress=false")
+                       "output.progress=false", *aggregator_args)
     processes = [aggregator]
     try:
         _wait_until(lambda: (folder / "chain.json").exists() or aggregator.poll() is not None, timeout,
