@@ -15,9 +15,10 @@ from pathlib import Path
 import click
 
 from fl.core import config
+from fl.core.paths import PROJECT_ROOT
 from fl.ml.robust.attacks import ATTACKS, NONE
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = PROJECT_ROOT
 BEGIN, END = "<!-- robustness:begin -->", "<!-- robustness:end -->"
 ATTACK_NAMES = [NONE, *ATTACKS]
 DEFENCES: dict[str, dict] = {

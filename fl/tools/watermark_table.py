@@ -20,6 +20,7 @@ from eth_hash.auto import keccak
 from torch import nn
 
 from fl.core import config
+from fl.core.paths import PROJECT_ROOT
 from fl.ml import algorithms, models
 from fl.ml.algorithms.api import model_part
 from fl.ml.training import evaluate
@@ -28,7 +29,7 @@ from fl.ml.watermark.key import Watermark
 from fl.ml.watermark.signature import bit_accuracy, model_scales
 from fl.tools.readme import replace_section
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = PROJECT_ROOT
 THRESHOLD = 0.9
 FALSE_POSITIVE_KEYS = 100
 FINE_TUNE_SAMPLES = 10_000
@@ -170,8 +171,8 @@ def build(cfg_path: Path = ROOT / "configs" / "fedipr.yaml", runs_dir: str = "ru
 def _owner_keys(run: Path, ownership: dict) -> list[bytes]:
     """The token's watermark owners' keys, read from the registry on the run's chain."""
     from fl.chain.ownership import Ownership
-    from fl.chain.watermark import RegistryChain
     from fl.chain.run_chain import run_chain
+    from fl.chain.watermark import RegistryChain
 
     with run_chain(run):
         record = Ownership.attach(ownership["token"], ownership["market"]).record(ownership["token_id"])

@@ -16,8 +16,9 @@ import click
 
 from fl.chain.keys import client_private_key
 from fl.core.errors import UserError, guarded
+from fl.core.paths import PROJECT_ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = PROJECT_ROOT
 
 
 def spawn(*args: str) -> subprocess.Popen:

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fl.core.errors import UserError
+from fl.core.paths import PROJECT_ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = PROJECT_ROOT
 
 
 @dataclass
