@@ -74,6 +74,7 @@ class WatermarkKeysAudit(FeatureAudit):
 
     def __init__(self, cfg, task, recorded: dict):
         from fl.chain.watermark import RegistryChain
+        from fl.ml import algorithms
 
         super().__init__()
         address = recorded.get("watermark_registry")
@@ -81,14 +82,14 @@ class WatermarkKeysAudit(FeatureAudit):
             self.setup_problems.append("the algorithm is fedipr, but the run names no watermark registry")
             return
         registry = RegistryChain.attach(address)
-        p = cfg.algorithm.params
+        p = algorithms.build(cfg.algorithm.name, cfg.algorithm.params).params
         settings = registry.settings(task.address)
-        if settings != (p.get("bits"), p.get("min_distance")):
+        if settings != (p["bits"], p["min_distance"]):
             self.setup_problems.append(f"the watermark registry holds the task with bits, distance {settings}; "
-                                       f"the config says {(p.get('bits'), p.get('min_distance'))}")
+                                       f"the config says {(p['bits'], p['min_distance'])}")
         owners = recorded.get("watermark_owners", {})
-        if len(owners) != p.get("owners"):
-            self.setup_problems.append(f"the run names {len(owners)} watermark owners, the config {p.get('owners')}")
+        if len(owners) != p["owners"]:
+            self.setup_problems.append(f"the run names {len(owners)} watermark owners, the config {p['owners']}")
         for cid, recorded_commitment in sorted(owners.items()):
             key = registry.key_of(task.address, task.client_address(int(cid)))
             held = commitment(key) if key is not None else None
