@@ -28,12 +28,6 @@ import {IRoundHook} from "../interfaces/IRoundHook.sol";
 /// storage makes a commitment about 4x cheaper, which is what lets hundreds of clients commit
 /// per round.
 contract FLTask is IFLTask, EIP712 {
-    enum RoundState {
-        None,
-        Open,
-        Finalized
-    }
-
     struct Round {
         RoundState state;
         bool commitsClosed;
@@ -291,18 +285,18 @@ contract FLTask is IFLTask, EIP712 {
         return _roundHooks;
     }
 
-    /// @notice Number of registered clients.
+    /// @inheritdoc IFLTask
     function clientCount() external view returns (uint256) {
         return _clients.length;
     }
 
-    /// @notice The account of client `id` (1-based).
+    /// @inheritdoc IFLTask
     function clientAt(uint256 id) external view returns (address) {
         if (id == 0 || id > _clients.length) revert UnknownClientId(id);
         return _clients[id - 1];
     }
 
-    /// @notice The state, counts and model hashes of round `round`.
+    /// @inheritdoc IFLTask
     function roundInfo(uint256 round)
         external
         view
@@ -319,24 +313,23 @@ contract FLTask is IFLTask, EIP712 {
         return (r.state, r.startModelHash, r.finalModelHash, r.selectedCount, r.commitCount, r.participantCount);
     }
 
-    /// @notice keccak-256 of the packed weights and the rule hash that round `round` was finalized with.
+    /// @inheritdoc IFLTask
     function roundRule(uint256 round) external view returns (bytes32 weightsHash, bytes32 ruleHash) {
         Round storage r = _rounds[round];
         return (r.weightsHash, r.ruleHash);
     }
 
-    /// @notice The hash chain over round `round`'s commitments, in commit order:
-    /// d_0 = 0, d_k = keccak256(abi.encodePacked(d_{k-1}, clientId_k, updateHash_k)).
+    /// @inheritdoc IFLTask
     function roundCommitDigest(uint256 round) external view returns (bytes32) {
         return _rounds[round].commitDigest;
     }
 
-    /// @notice Bitmap of the clients selected for `round`.
+    /// @inheritdoc IFLTask
     function selectedOf(uint256 round) external view returns (uint256[] memory) {
         return _selected[round];
     }
 
-    /// @notice Whether client `id` committed an update to `round`.
+    /// @inheritdoc IFLTask
     function hasCommitted(uint256 round, uint256 id) external view returns (bool) {
         return (_committed[round][id >> 8] >> (id & 255)) & 1 == 1;
     }
@@ -348,7 +341,7 @@ contract FLTask is IFLTask, EIP712 {
         for (uint256 w = 0; w < n; ++w) words[w] = _committed[round][w];
     }
 
-    /// @notice Bitmap of the clients aggregated into `round`.
+    /// @inheritdoc IFLTask
     function participantsOf(uint256 round) external view returns (uint256[] memory) {
         return _participants[round];
     }
