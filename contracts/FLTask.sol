@@ -5,6 +5,7 @@ import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {IFLTask} from "../interfaces/IFLTask.sol";
 import {IRoundHook} from "../interfaces/IRoundHook.sol";
+import {Bits} from "./libraries/Bits.sol";
 
 /// @title FLTask — one federated learning experiment's rounds, committed on chain
 /// @notice The aggregator (the deployer) records the hash of the task config and a random salt;
@@ -227,9 +228,9 @@ contract FLTask is IFLTask, EIP712 {
         for (uint256 w = 0; w < participants.length; ++w) {
             uint256 word = participants[w];
             uint256 uncommitted = word & ~_committed[round][w];
-            if (uncommitted != 0) revert NotCommitted(round, w * 256 + _lowestBit(uncommitted));
+            if (uncommitted != 0) revert NotCommitted(round, w * 256 + Bits.lowestBit(uncommitted));
             for (; word != 0; word &= word - 1) {
-                if (weights[k] == 0) revert ZeroWeight(w * 256 + _lowestBit(word));
+                if (weights[k] == 0) revert ZeroWeight(w * 256 + Bits.lowestBit(word));
                 ++k;
             }
         }
@@ -462,21 +463,9 @@ contract FLTask is IFLTask, EIP712 {
         for (uint256 w = 0; w < set.length; ++w) {
             uint256 word = set[w];
             if (word == 0) continue;
-            uint256 highest = w * 256 + _highestBit(word);
+            uint256 highest = w * 256 + Bits.highestBit(word);
             if (highest > n) revert UnknownClientId(highest);
-            count += _popcount(word);
+            count += Bits.popcount(word);
         }
-    }
-
-    function _popcount(uint256 x) private pure returns (uint256 c) {
-        for (; x != 0; ++c) x &= x - 1;
-    }
-
-    function _lowestBit(uint256 x) private pure returns (uint256 i) {
-        while ((x >> i) & 1 == 0) ++i;
-    }
-
-    function _highestBit(uint256 x) private pure returns (uint256 i) {
-        while (x >> (i + 1) != 0) ++i;
     }
 }

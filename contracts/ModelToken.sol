@@ -5,6 +5,7 @@ import {ERC721} from "@openzeppelin/contracts/token/ERC721/ERC721.sol";
 import {IFLTask} from "../interfaces/IFLTask.sol";
 import {IModelToken} from "../interfaces/IModelToken.sol";
 import {IWatermarkRegistry} from "../interfaces/IWatermarkRegistry.sol";
+import {Bits} from "./libraries/Bits.sol";
 
 /// @title ModelToken — tokenized federated models ("Tokenized Model", Li, Lai, Liao, Chen, Zheng, 2023)
 /// @notice One ERC-721 per finalized round of a task, minted by that task's aggregator. Nothing in
@@ -146,7 +147,7 @@ contract ModelToken is ERC721, IModelToken {
             for (uint256 w = 0; w < participants.length; ++w) {
                 for (uint256 word = participants[w]; word != 0; word &= word - 1) {
                     if (k == weights[r].length) revert LengthMismatch(k + 1, weights[r].length);
-                    sums[w * 256 + _lowestBit(word)] += weights[r][k++];
+                    sums[w * 256 + Bits.lowestBit(word)] += weights[r][k++];
                 }
             }
             if (k != weights[r].length) revert LengthMismatch(k, weights[r].length);
@@ -172,9 +173,5 @@ contract ModelToken is ERC721, IModelToken {
             contributors[k++] = Contributor(account, perClient[id], registry.commitmentOf(address(fl), account));
             total += perClient[id];
         }
-    }
-
-    function _lowestBit(uint256 x) private pure returns (uint256 i) {
-        while ((x >> i) & 1 == 0) ++i;
     }
 }

@@ -3,6 +3,7 @@ pragma solidity 0.8.24;
 
 import {IFLTask} from "../interfaces/IFLTask.sol";
 import {IWatermarkRegistry} from "../interfaces/IWatermarkRegistry.sol";
+import {Bits} from "./libraries/Bits.sol";
 
 /// @title WatermarkRegistry — on-chain negotiation of FedIPR watermark keys
 /// @notice Keys are drawn on chain, so no owner picks its own bits, and kept `minDistance` bits
@@ -115,12 +116,8 @@ contract WatermarkRegistry is IWatermarkRegistry {
     {
         best = type(uint256).max;
         for (uint256 i = 0; i < owners.length; ++i) {
-            uint256 d = _popcount((uint256(_keys[task][owners[i]]) & mask) ^ signature);
+            uint256 d = Bits.popcount((uint256(_keys[task][owners[i]]) & mask) ^ signature);
             if (d < best) (best, closest) = (d, owners[i]);
         }
-    }
-
-    function _popcount(uint256 x) private pure returns (uint256 c) {
-        for (; x != 0; ++c) x &= x - 1;
     }
 }
