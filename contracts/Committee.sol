@@ -4,7 +4,9 @@ pragma solidity 0.8.24;
 import {ICommittee} from "../interfaces/ICommittee.sol";
 import {IFLTask} from "../interfaces/IFLTask.sol";
 import {IRoundHook} from "../interfaces/IRoundHook.sol";
+import {Bits} from "./libraries/Bits.sol";
 import {ClientSet} from "./libraries/ClientSet.sol";
+import {Sort} from "./libraries/Sort.sol";
 
 /// @title Committee — CMFL's committee consensus for one FLTask, with its rules on chain
 /// @notice Che, Li, Chen, He, Zheng, "A Decentralized Federated Learning Framework via Committee
@@ -18,6 +20,8 @@ import {ClientSet} from "./libraries/ClientSet.sol";
 /// sized by that set, never by the number of registered clients.
 contract Committee is ICommittee, IRoundHook {
     using ClientSet for uint256[];
+    using Sort for uint256[];
+    using Sort for uint32[];
 
     uint256 private constant BPS = 10_000;
 
@@ -66,7 +70,7 @@ contract Committee is ICommittee, IRoundHook {
         if (_tallied[round]) revert AlreadyTallied(round);
         if (_task.commitsOpen(round)) revert CommitsStillOpen(round);
         if (_scores[round][id].length != 0) revert AlreadyScored(round, id);
-        uint256 committed = _count(_task.committedOf(round));
+        uint256 committed = _task.committedOf(round).count();
         if (scores.length != committed) revert ScoreCountMismatch(committed, scores.length);
 
         _scores[round][id] = scores;
@@ -139,8 +143,8 @@ contract Committee is ICommittee, IRoundHook {
         uint256[] memory scored = _task.committedOf(round);
         uint256 w = id >> 8;
         if (w >= scored.length || (scored[w] >> (id & 255)) & 1 == 0) return 0;
-        uint256 position = _popcount(scored[w] & ((1 << (id & 255)) - 1));
-        for (uint256 i = 0; i < w; ++i) position += _popcount(scored[i]);
+        uint256 position = Bits.popcount(scored[w] & ((1 << (id & 255)) - 1));
+        for (uint256 i = 0; i < w; ++i) position += Bits.popcount(scored[i]);
         return _medians[round][position];
     }
 
@@ -198,32 +202,10 @@ contract Committee is ICommittee, IRoundHook {
         }
     }
 
-    /// @dev Number of ids in the bitmap `words`.
-    function _count(uint256[] memory words) private pure returns (uint256 c) {
-        for (uint256 w = 0; w < words.length; ++w) c += _popcount(words[w]);
-    }
-
-    /// @dev Number of set bits of `x` (a constant number of steps).
-    function _popcount(uint256 x) private pure returns (uint256) {
-        if (x == type(uint256).max) return 256;
-        unchecked {
-            x -= (x >> 1) & 0x5555555555555555555555555555555555555555555555555555555555555555;
-            x = (x & 0x3333333333333333333333333333333333333333333333333333333333333333)
-                + ((x >> 2) & 0x3333333333333333333333333333333333333333333333333333333333333333);
-            x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f;
-            return (x * 0x0101010101010101010101010101010101010101010101010101010101010101) >> 248;
-        }
-    }
-
     /// @dev The median of `values` (sorted in place); of an even count, the floor of the mean of the middle two.
     function _median(uint32[] memory values) private pure returns (uint32) {
+        values.sort();
         uint256 n = values.length;
-        for (uint256 i = 1; i < n; ++i) {
-            uint32 v = values[i];
-            uint256 j = i;
-            for (; j > 0 && values[j - 1] > v; --j) values[j] = values[j - 1];
-            values[j] = v;
-        }
         if (n % 2 == 1) return values[n / 2];
         return uint32((uint256(values[n / 2 - 1]) + uint256(values[n / 2])) / 2);
     }
@@ -235,19 +217,12 @@ contract Committee is ICommittee, IRoundHook {
         returns (uint256[] memory order)
     {
         order = new uint256[](ids.length);
+        uint256[] memory keys = new uint256[](ids.length);
         for (uint256 i = 0; i < ids.length; ++i) {
-            uint256 id = ids[i];
-            uint256 j = i;
-            for (; j > 0 && _before(id, order[j - 1], medians, ascending); --j) order[j] = order[j - 1];
-            order[j] = id;
+            order[i] = ids[i];
+            keys[i] = medians[ids[i] - 1];
         }
-    }
-
-    function _before(uint256 a, uint256 b, uint32[] memory medians, bool ascending) private pure returns (bool) {
-        uint32 ma = medians[a - 1];
-        uint32 mb = medians[b - 1];
-        if (ma != mb) return ascending ? ma < mb : ma > mb;
-        return a < b;
+        order.sortByKey(keys, !ascending);
     }
 
     /// @dev The next committee: the best-ranked eligible clients, topped up from `current`; ascending.
@@ -256,21 +231,12 @@ contract Committee is ICommittee, IRoundHook {
         uint256 n = 0;
         for (uint256 i = 0; i < byHighest.length && n < size; ++i) next[n++] = byHighest[i];
         for (uint256 i = 0; i < current.length && n < size; ++i) next[n++] = current[i];
-        _sort(next);
+        next.sort();
     }
 
     function _take(uint256[] memory ids, uint256 count) private pure returns (uint256[] memory out) {
         out = new uint256[](count);
         for (uint256 i = 0; i < count; ++i) out[i] = ids[i];
-    }
-
-    function _sort(uint256[] memory ids) private pure {
-        for (uint256 i = 1; i < ids.length; ++i) {
-            uint256 v = ids[i];
-            uint256 j = i;
-            for (; j > 0 && ids[j - 1] > v; --j) ids[j] = ids[j - 1];
-            ids[j] = v;
-        }
     }
 
     function _max(uint256 a, uint256 b) private pure returns (uint256) {

@@ -5,6 +5,7 @@ import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {IFLTask} from "../interfaces/IFLTask.sol";
 import {IRoundHook} from "../interfaces/IRoundHook.sol";
+import {Bits} from "./libraries/Bits.sol";
 
 /// @title FLTask — one federated learning experiment's rounds, committed on chain
 /// @notice The aggregator (the deployer) records the hash of the task config and a random salt;
@@ -28,12 +29,6 @@ import {IRoundHook} from "../interfaces/IRoundHook.sol";
 /// storage makes a commitment about 4x cheaper, which is what lets hundreds of clients commit
 /// per round.
 contract FLTask is IFLTask, EIP712 {
-    enum RoundState {
-        None,
-        Open,
-        Finalized
-    }
-
     struct Round {
         RoundState state;
         bool commitsClosed;
@@ -233,9 +228,9 @@ contract FLTask is IFLTask, EIP712 {
         for (uint256 w = 0; w < participants.length; ++w) {
             uint256 word = participants[w];
             uint256 uncommitted = word & ~_committed[round][w];
-            if (uncommitted != 0) revert NotCommitted(round, w * 256 + _lowestBit(uncommitted));
+            if (uncommitted != 0) revert NotCommitted(round, w * 256 + Bits.lowestBit(uncommitted));
             for (; word != 0; word &= word - 1) {
-                if (weights[k] == 0) revert ZeroWeight(w * 256 + _lowestBit(word));
+                if (weights[k] == 0) revert ZeroWeight(w * 256 + Bits.lowestBit(word));
                 ++k;
             }
         }
@@ -291,18 +286,18 @@ contract FLTask is IFLTask, EIP712 {
         return _roundHooks;
     }
 
-    /// @notice Number of registered clients.
+    /// @inheritdoc IFLTask
     function clientCount() external view returns (uint256) {
         return _clients.length;
     }
 
-    /// @notice The account of client `id` (1-based).
+    /// @inheritdoc IFLTask
     function clientAt(uint256 id) external view returns (address) {
         if (id == 0 || id > _clients.length) revert UnknownClientId(id);
         return _clients[id - 1];
     }
 
-    /// @notice The state, counts and model hashes of round `round`.
+    /// @inheritdoc IFLTask
     function roundInfo(uint256 round)
         external
         view
@@ -319,24 +314,23 @@ contract FLTask is IFLTask, EIP712 {
         return (r.state, r.startModelHash, r.finalModelHash, r.selectedCount, r.commitCount, r.participantCount);
     }
 
-    /// @notice keccak-256 of the packed weights and the rule hash that round `round` was finalized with.
+    /// @inheritdoc IFLTask
     function roundRule(uint256 round) external view returns (bytes32 weightsHash, bytes32 ruleHash) {
         Round storage r = _rounds[round];
         return (r.weightsHash, r.ruleHash);
     }
 
-    /// @notice The hash chain over round `round`'s commitments, in commit order:
-    /// d_0 = 0, d_k = keccak256(abi.encodePacked(d_{k-1}, clientId_k, updateHash_k)).
+    /// @inheritdoc IFLTask
     function roundCommitDigest(uint256 round) external view returns (bytes32) {
         return _rounds[round].commitDigest;
     }
 
-    /// @notice Bitmap of the clients selected for `round`.
+    /// @inheritdoc IFLTask
     function selectedOf(uint256 round) external view returns (uint256[] memory) {
         return _selected[round];
     }
 
-    /// @notice Whether client `id` committed an update to `round`.
+    /// @inheritdoc IFLTask
     function hasCommitted(uint256 round, uint256 id) external view returns (bool) {
         return (_committed[round][id >> 8] >> (id & 255)) & 1 == 1;
     }
@@ -348,7 +342,7 @@ contract FLTask is IFLTask, EIP712 {
         for (uint256 w = 0; w < n; ++w) words[w] = _committed[round][w];
     }
 
-    /// @notice Bitmap of the clients aggregated into `round`.
+    /// @inheritdoc IFLTask
     function participantsOf(uint256 round) external view returns (uint256[] memory) {
         return _participants[round];
     }
@@ -469,21 +463,9 @@ contract FLTask is IFLTask, EIP712 {
         for (uint256 w = 0; w < set.length; ++w) {
             uint256 word = set[w];
             if (word == 0) continue;
-            uint256 highest = w * 256 + _highestBit(word);
+            uint256 highest = w * 256 + Bits.highestBit(word);
             if (highest > n) revert UnknownClientId(highest);
-            count += _popcount(word);
+            count += Bits.popcount(word);
         }
-    }
-
-    function _popcount(uint256 x) private pure returns (uint256 c) {
-        for (; x != 0; ++c) x &= x - 1;
-    }
-
-    function _lowestBit(uint256 x) private pure returns (uint256 i) {
-        while ((x >> i) & 1 == 0) ++i;
-    }
-
-    function _highestBit(uint256 x) private pure returns (uint256 i) {
-        while (x >> (i + 1) != 0) ++i;
     }
 }

@@ -4,7 +4,7 @@ pragma solidity 0.8.24;
 import {PullPayment} from "@openzeppelin/contracts/security/PullPayment.sol";
 import {ReentrancyGuard} from "@openzeppelin/contracts/security/ReentrancyGuard.sol";
 import {IModelMarketplace} from "../interfaces/IModelMarketplace.sol";
-import {ModelToken} from "./ModelToken.sol";
+import {IModelToken} from "../interfaces/IModelToken.sol";
 
 /// @title ModelMarketplace — trading tokenized models after both sides agree on the price
 /// @notice Payments are pulled, never pushed: a sale only credits the payees in OpenZeppelin's
@@ -19,13 +19,13 @@ contract ModelMarketplace is IModelMarketplace, ReentrancyGuard, PullPayment {
     }
 
     /// @notice The model tokens this marketplace trades.
-    ModelToken public immutable token;
+    IModelToken public immutable token;
     /// @notice Whether token `tokenId` was sold here before (later sales pay only the royalty to the contributors).
     mapping(uint256 => bool) public soldBefore;
 
     mapping(uint256 => Listing) private _listings;
 
-    constructor(ModelToken modelToken) {
+    constructor(IModelToken modelToken) {
         token = modelToken;
     }
 

@@ -2,9 +2,10 @@
 pragma solidity 0.8.24;
 
 import {ERC721} from "@openzeppelin/contracts/token/ERC721/ERC721.sol";
-import {FLTask} from "./FLTask.sol";
+import {IFLTask} from "../interfaces/IFLTask.sol";
 import {IModelToken} from "../interfaces/IModelToken.sol";
 import {IWatermarkRegistry} from "../interfaces/IWatermarkRegistry.sol";
+import {Bits} from "./libraries/Bits.sol";
 
 /// @title ModelToken — tokenized federated models ("Tokenized Model", Li, Lai, Liao, Chen, Zheng, 2023)
 /// @notice One ERC-721 per finalized round of a task, minted by that task's aggregator. Nothing in
@@ -118,15 +119,15 @@ contract ModelToken is ERC721, IModelToken {
         view
         returns (bytes32 modelHash, Contributor[] memory contributors, uint256 total)
     {
-        FLTask fl = FLTask(task);
+        IFLTask fl = IFLTask(task);
         if (msg.sender != fl.aggregator()) revert NotTaskAggregator(task, msg.sender);
         if (royaltyBps > MAX_ROYALTY_BPS) revert RoyaltyTooHigh(royaltyBps, MAX_ROYALTY_BPS);
         uint256 existing = _tokenOf[task][round];
         if (existing != 0) revert AlreadyMinted(task, round, existing);
-        FLTask.RoundState state;
+        IFLTask.RoundState state;
         bytes32 startModelHash;
         (state, startModelHash, modelHash,,,) = fl.roundInfo(round);
-        if (state != FLTask.RoundState.Finalized) revert RoundNotFinalized(task, round);
+        if (state != IFLTask.RoundState.Finalized) revert RoundNotFinalized(task, round);
         if (modelHash == startModelHash) revert ModelUnchanged(task, round, modelHash);
         if (weights.length != round) revert LengthMismatch(round, weights.length);
         (contributors, total) = _contributorsOf(fl, _summedWeights(fl, weights));
@@ -136,7 +137,7 @@ contract ModelToken is ERC721, IModelToken {
     /// @dev Each client's weight summed over rounds 1..weights.length, indexed by client id;
     /// reverts unless every round's weights are the ones the task recorded at finalize (a round
     /// that was not finalized has no recorded weights hash, so it never matches).
-    function _summedWeights(FLTask fl, uint256[][] calldata weights) private view returns (uint256[] memory sums) {
+    function _summedWeights(IFLTask fl, uint256[][] calldata weights) private view returns (uint256[] memory sums) {
         sums = new uint256[](fl.clientCount() + 1);
         for (uint256 r = 0; r < weights.length; ++r) {
             (bytes32 weightsHash,) = fl.roundRule(r + 1);
@@ -146,7 +147,7 @@ contract ModelToken is ERC721, IModelToken {
             for (uint256 w = 0; w < participants.length; ++w) {
                 for (uint256 word = participants[w]; word != 0; word &= word - 1) {
                     if (k == weights[r].length) revert LengthMismatch(k + 1, weights[r].length);
-                    sums[w * 256 + _lowestBit(word)] += weights[r][k++];
+                    sums[w * 256 + Bits.lowestBit(word)] += weights[r][k++];
                 }
             }
             if (k != weights[r].length) revert LengthMismatch(k, weights[r].length);
@@ -155,7 +156,7 @@ contract ModelToken is ERC721, IModelToken {
 
     /// @dev The clients with a positive summed weight (ascending client id), with their watermark
     /// commitments, and the total weight.
-    function _contributorsOf(FLTask fl, uint256[] memory perClient)
+    function _contributorsOf(IFLTask fl, uint256[] memory perClient)
         private
         view
         returns (Contributor[] memory contributors, uint256 total)
@@ -172,9 +173,5 @@ contract ModelToken is ERC721, IModelToken {
             contributors[k++] = Contributor(account, perClient[id], registry.commitmentOf(address(fl), account));
             total += perClient[id];
         }
-    }
-
-    function _lowestBit(uint256 x) private pure returns (uint256 i) {
-        while ((x >> i) & 1 == 0) ++i;
     }
 }

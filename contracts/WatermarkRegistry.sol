@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.24;
 
-import {FLTask} from "./FLTask.sol";
+import {IFLTask} from "../interfaces/IFLTask.sol";
 import {IWatermarkRegistry} from "../interfaces/IWatermarkRegistry.sol";
+import {Bits} from "./libraries/Bits.sol";
 
 /// @title WatermarkRegistry — on-chain negotiation of FedIPR watermark keys
 /// @notice Keys are drawn on chain, so no owner picks its own bits, and kept `minDistance` bits
@@ -38,7 +39,7 @@ contract WatermarkRegistry is IWatermarkRegistry {
 
     /// @inheritdoc IWatermarkRegistry
     function configureTask(address task, uint256 bits, uint256 minDistance) external {
-        if (msg.sender != FLTask(task).aggregator()) revert NotTaskAggregator(task, msg.sender);
+        if (msg.sender != IFLTask(task).aggregator()) revert NotTaskAggregator(task, msg.sender);
         if (_settings[task].bits != 0) revert AlreadyConfigured(task);
         if (bits == 0 || bits > 256 || minDistance > bits) revert BadSettings(bits, minDistance);
         _settings[task] = Settings(uint16(bits), uint16(minDistance));
@@ -49,7 +50,7 @@ contract WatermarkRegistry is IWatermarkRegistry {
     function negotiate(address task) external returns (bytes32 key) {
         Settings memory s = _settings[task];
         if (s.bits == 0) revert NotConfigured(task);
-        if (FLTask(task).clientId(msg.sender) == 0) revert NotTaskClient(task, msg.sender);
+        if (IFLTask(task).clientId(msg.sender) == 0) revert NotTaskClient(task, msg.sender);
         if (_keys[task][msg.sender] != bytes32(0)) revert AlreadyHasKey(task, msg.sender);
 
         address[] storage owners = _owners[task];
@@ -115,12 +116,8 @@ contract WatermarkRegistry is IWatermarkRegistry {
     {
         best = type(uint256).max;
         for (uint256 i = 0; i < owners.length; ++i) {
-            uint256 d = _popcount((uint256(_keys[task][owners[i]]) & mask) ^ signature);
+            uint256 d = Bits.popcount((uint256(_keys[task][owners[i]]) & mask) ^ signature);
             if (d < best) (best, closest) = (d, owners[i]);
         }
-    }
-
-    function _popcount(uint256 x) private pure returns (uint256 c) {
-        for (; x != 0; ++c) x &= x - 1;
     }
 }

@@ -35,7 +35,6 @@ interface ICommittee {
     /// (ascending id; 0: not eligible), `selected` (bitmap) the updates to aggregate.
     event RoundTallied(uint256 indexed round, uint256[] selected, uint32[] medians);
 
-    error NotAggregator(address caller);
     error NotTask(address caller);
     error NotCommitteeMember(uint256 round, address account);
     error AlreadyScored(uint256 round, uint256 memberId);

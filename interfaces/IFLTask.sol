@@ -22,6 +22,14 @@ import {IRoundHook} from "./IRoundHook.sol";
 /// or at the latest at `finalizeRound`; its committed set is fixed from then on (a committee
 /// scores it). A round finalized with no participants must keep its start model.
 interface IFLTask {
+    /// @notice Where a round is in its life: `None` (not opened yet), `Open` (taking commitments
+    /// until its commit phase closes), `Finalized` (its global model and participants recorded).
+    enum RoundState {
+        None,
+        Open,
+        Finalized
+    }
+
     /// @notice Why a signed commitment in a batch was not recorded.
     enum CommitRejection {
         None,
@@ -140,6 +148,12 @@ interface IFLTask {
     /// @notice The account that opens and finalizes rounds.
     function aggregator() external view returns (address);
 
+    /// @notice keccak-256 of the canonical experiment config.
+    function configHash() external view returns (bytes32);
+
+    /// @notice The 32 random bytes the deployer chose for this run.
+    function salt() external view returns (bytes32);
+
     /// @notice The last round opened (0 before the first).
     function currentRound() external view returns (uint256);
 
@@ -151,6 +165,39 @@ interface IFLTask {
 
     /// @notice The account of client `id` (1-based).
     function clientAt(uint256 id) external view returns (address);
+
+    /// @notice The state, counts and model hashes of round `round`.
+    /// @return state where the round is (`None` for a round not opened yet)
+    /// @return startModelHash the global model the round was opened on
+    /// @return finalModelHash the global model it was finalized with (0 until then)
+    /// @return selectedCount how many clients were selected for it
+    /// @return commitCount how many of them committed an update
+    /// @return participantCount how many updates were aggregated (0 until finalized)
+    function roundInfo(uint256 round)
+        external
+        view
+        returns (
+            RoundState state,
+            bytes32 startModelHash,
+            bytes32 finalModelHash,
+            uint256 selectedCount,
+            uint256 commitCount,
+            uint256 participantCount
+        );
+
+    /// @notice keccak-256 of the packed weights and the rule hash that round `round` was finalized
+    /// with (both 0 until then).
+    function roundRule(uint256 round) external view returns (bytes32 weightsHash, bytes32 ruleHash);
+
+    /// @notice The hash chain over round `round`'s commitments, in commit order:
+    /// d_0 = 0, d_k = keccak256(abi.encodePacked(d_{k-1}, clientId_k, updateHash_k)).
+    function roundCommitDigest(uint256 round) external view returns (bytes32);
+
+    /// @notice Bitmap of the clients selected for `round`.
+    function selectedOf(uint256 round) external view returns (uint256[] memory);
+
+    /// @notice Bitmap of the clients aggregated into `round` (empty until it is finalized).
+    function participantsOf(uint256 round) external view returns (uint256[] memory);
 
     /// @notice Whether client `id` committed an update to `round`.
     function hasCommitted(uint256 round, uint256 id) external view returns (bool);

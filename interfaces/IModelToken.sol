@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.20;
 
+import {IERC721} from "@openzeppelin/contracts/token/ERC721/IERC721.sol";
+
 /// @title IModelToken — an ERC-721 for a finalized global model of an FL task
 /// @notice A token is the token of one finalized round of one task: at most one token per
 /// (task, round), minted only by that task's aggregator. It records what the task's chain records
@@ -19,7 +21,7 @@ pragma solidity ^0.8.20;
 /// for a model file, the watermarks of the token's owners. Nor does the token check the task's
 /// code: a contract that merely answers FLTask's views can mint a token claiming anything, which
 /// is why the task, not the token, is what a buyer checks.
-interface IModelToken {
+interface IModelToken is IERC721 {
     /// @notice Token `tokenId` was minted for `modelHash`, the model of round `round` of `task`.
     /// @dev `modelHash` is indexed: the tokens naming a model hash (one per task and round that
     /// finalized it) are the `ModelMinted` logs with that topic.

@@ -1,21 +1,24 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.20;
 
+import {Bits} from "./Bits.sol";
+
 /// @title ClientSet — sets of client ids as FLTask stores them: bit `id % 256` of word `id / 256`
 /// @dev The canonical order of a set is ascending id.
 library ClientSet {
+    /// @notice The number of ids in the set `words`.
+    /// @param words a bitmap of client ids
+    /// @return c how many ids it holds
+    function count(uint256[] memory words) internal pure returns (uint256 c) {
+        for (uint256 w = 0; w < words.length; ++w) c += Bits.popcount(words[w]);
+    }
+
     /// @dev The ids of `words`, ascending.
     function toIds(uint256[] memory words) internal pure returns (uint256[] memory ids) {
-        uint256 count = 0;
-        for (uint256 w = 0; w < words.length; ++w) {
-            for (uint256 word = words[w]; word != 0; word &= word - 1) ++count;
-        }
-        ids = new uint256[](count);
+        ids = new uint256[](count(words));
         uint256 k = 0;
         for (uint256 w = 0; w < words.length; ++w) {
-            for (uint256 bit = 0; bit < 256 && words[w] >> bit != 0; ++bit) {
-                if ((words[w] >> bit) & 1 == 1) ids[k++] = w * 256 + bit;
-            }
+            for (uint256 word = words[w]; word != 0; word &= word - 1) ids[k++] = w * 256 + Bits.lowestBit(word);
         }
     }
 

@@ -27,7 +27,7 @@ from fl.ml.watermark.key import Watermark, commitment, parse_key
 from fl.ml.watermark.signature import bit_accuracy, false_positive_probability, scale_vector
 
 OWNERSHIP_FILE = "ownership.json"
-FINALIZED = 2  # FLTask.RoundState
+FINALIZED = 2  # IFLTask.RoundState
 DEFAULT_THRESHOLD = 0.9
 DEFAULT_ROYALTY_BPS = 1000
 MAX_ROYALTY_BPS = 5000  # ModelToken.MAX_ROYALTY_BPS
