@@ -15,9 +15,9 @@ from collections.abc import Mapping
 import torch
 from torch import nn
 
+from fl.core.params import Parametrized
 from fl.ml.algorithms.api import ClientContext, State, Update, model_part
 from fl.ml.data.dataset import Dataset
-from fl.ml.robust.params import Parametrized
 
 
 def model_delta(update: Update, global_state: State) -> dict[str, torch.Tensor]:
@@ -40,7 +40,7 @@ def with_data(ctx: ClientContext, x: torch.Tensor, y: torch.Tensor) -> ClientCon
 
 
 class Attack(Parametrized):
-    """A malicious client's behaviour. Subclasses set `name` and `defaults` and override
+    """A malicious client's behaviour. Subclasses set `name` and `parameters` and override
     `poison` (the training data), `tamper` (the update sent), `metrics` (what to measure on the
     global model each round) as needed."""
 
