@@ -15,7 +15,7 @@ from fl.core.store import ArtifactStore
 from fl.features import onchain
 from fl.features.committee.protocol import CommitteeRounds
 from fl.ml import algorithms, data, models, robust
-from fl.ml.algorithms.fedavg import FedAvg
+from fl.ml.algorithms.base import Algorithm
 from fl.ml.data import augment, partition_report
 from fl.ml.data import partition as partitioning
 from fl.ml.data.dataset import Dataset
@@ -63,7 +63,7 @@ class Prepared:
     dataset: Dataset
     parts: list[torch.Tensor]
     model: nn.Module
-    algorithm: FedAvg
+    algorithm: Algorithm
     seconds: float
 
 
@@ -306,7 +306,7 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def finish(run: RunDir, extra: dict, algorithm: FedAvg | None = None) -> RunDir:
+def finish(run: RunDir, extra: dict, algorithm: Algorithm | None = None) -> RunDir:
     """summary.json and the plot, from the metrics of all rounds (resumed runs included), with the
     algorithm's own per-round metrics of each round's stored global model."""
     rows = run.read_metrics()

@@ -17,6 +17,7 @@ from torch import nn
 
 from fl.core.params import Parametrized
 from fl.ml.algorithms.api import ClientContext, State, Update, model_part
+from fl.ml.algorithms.base import Algorithm
 from fl.ml.data.dataset import Dataset
 
 
@@ -50,7 +51,7 @@ class Attack(Parametrized):
     def setup(self, data: Dataset) -> None:
         """Learn what the attack needs from the data set (number of classes, pixel range)."""
 
-    def client_update(self, algorithm, ctx: ClientContext) -> Update:
+    def client_update(self, algorithm: Algorithm, ctx: ClientContext) -> Update:
         return self.tamper(algorithm.client_update(self.poison(ctx)), ctx)
 
     def poison(self, ctx: ClientContext) -> ClientContext:
