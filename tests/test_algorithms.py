@@ -262,3 +262,62 @@ def test_server_step_is_recomputed_bit_for_bit_by_a_fresh_instance(name, tiny_cl
 def test_bad_algorithm_parameters_are_named(name, params, message):
     with pytest.raises(UserError, match=message):
         build(name, params)
+
+
+# --- the template ----------------------------------------------------------------------------
+def test_every_algorithm_is_an_algorithm_and_the_template_itself_is_abstract():
+    from fl.ml.algorithms.base import Algorithm
+    from fl.ml.algorithms.fedopt import FedOpt
+
+    assert all(issubclass(cls, Algorithm) for cls in ALGORITHMS.values())
+    for abstract in (Algorithm, FedOpt):
+        with pytest.raises(TypeError, match="abstract"):
+            abstract()
+
+
+@pytest.mark.parametrize("name", sorted(n for n, cls in ALGORITHMS.items() if cls.takes_rule))
+def test_a_rule_given_to_the_constructor_replaces_the_mean_in_the_server_step(name):
+    """The median of [0, 0], [1, 1], [9, 9] is [1, 1] where the weighted mean is [4, 4]: each
+    algorithm's step starts from what `combine` gives, so its rule hash names the rule."""
+    from fl.ml.robust import rules
+
+    model = build_model("mlp-proj", (4,), 3, 0)
+    start = {k: torch.zeros_like(v) for k, v in model.state_dict().items()}
+    updates = []
+    for client, value in ((1, 0.0), (2, 1.0), (3, 9.0)):
+        tensors = {k: torch.full_like(v, value) if v.is_floating_point() else v.clone() for k, v in start.items()}
+        tensors.update({DELTA_C + k: torch.zeros_like(p) for k, p in model.named_parameters()})
+        updates.append(Update(client, 10, tensors, steps=2))
+    median = setup_for(build(name, rule=rules.build("median")), model, **{"model.name": "mlp-proj"})
+    assert median.combined(median.initial_state(start), updates)["head.weight"].unique().tolist() == [1.0]
+    mean = setup_for(build(name), model, **{"model.name": "mlp-proj"})
+    assert mean.combined(mean.initial_state(start), updates)["head.weight"].unique().tolist() == [
+        pytest.approx(10 / 3)]
+    assert not same(model_part(median.aggregate(median.initial_state(start), updates)),
+                    model_part(mean.aggregate(mean.initial_state(start), updates)))
+    assert median.rule() == {**mean.rule(), "aggregation": {"rule": "median", "params": {}}}
+    assert median.rule_hash() != mean.rule_hash()
+
+
+def test_fedavgm_with_no_momentum_and_unit_rate_is_the_rule_itself():
+    from fl.ml.robust import rules
+
+    algorithm = build("fedavgm", {"server_lr": 1.0, "server_momentum": 0.0}, rules.build("median"))
+    start = algorithm.initial_state(PREVIOUS)
+    third = update(3, 5, [90.0, 90.0])
+    new = algorithm.aggregate(start, UPDATES + [third])
+    assert model_part(new)["w"].tolist() == [2.0, 0.0]  # per coordinate: median(2, 0, 90), median(0, -4, 90)
+
+
+def test_fednova_refuses_a_robust_rule_naming_it_the_rule_and_the_choices():
+    from fl.ml.algorithms.fednova import FedNova
+    from fl.ml.robust import rules
+
+    others = ", ".join(sorted(n for n in ALGORITHMS if n != "fednova"))
+    message = (f"algorithm 'fednova' cannot use aggregation rule 'krum': its server step is not a combination of "
+               f"client models; use aggregation rule 'mean' or another algorithm (one of: {others})")
+    for make in (lambda: build("fednova", rule=rules.build("krum")), lambda: FedNova(rule=rules.build("krum"))):
+        with pytest.raises(UserError) as caught:
+            make()
+        assert str(caught.value) == message
+    assert "aggregation" not in build("fednova").rule()

@@ -122,7 +122,7 @@ def test_backdoor_success_is_the_share_of_triggered_test_samples_sent_to_the_tar
                                 "label-flip, none, scaling, sign-flip"),
     ({"attack.name": "sign-flip", "attack.params": {"boost": 2}},
      "attack 'sign-flip' has no parameter 'boost'; its parameters: scale"),
-    ({"attack.name": "gaussian", "attack.params": {"std": -1}}, "attack 'gaussian': std must be a number > 0, got -1"),
+    ({"attack.name": "gaussian", "attack.params": {"std": -1}}, "attack 'gaussian': std must be a positive number, got -1"),
     ({"attack.name": "backdoor", "attack.params": {"fraction": 2}},
      "attack 'backdoor': fraction must be in (0, 1], got 2"),
     ({"aggregation.rule": "bulyan", "aggregation.params": {"f": 2}, "train.clients": 10},

@@ -177,8 +177,7 @@ def server_step_hashes() -> dict[str, str]:
         digest[f"algorithm {name}"] = "0x" + codec.keccak(codec.encode(state)).hex()
     updates = generated_round(start, 1, names)
     for name in sorted(rules.RULES):
-        algorithm = algorithms.build("fedavg")
-        algorithm.aggregation = rules.build(name, {})
+        algorithm = algorithms.build("fedavg", rule=rules.build(name, {}))
         digest[f"rule {name}"] = "0x" + codec.keccak(codec.encode(algorithm.aggregate(start, updates))).hex()
     mean = weighted_average([model_part(u.tensors) for u in updates], [u.num_samples for u in updates], start)
     digest["weighted mean"] = "0x" + codec.keccak(codec.encode(mean)).hex()

@@ -107,10 +107,12 @@ def test_same_seed_on_the_same_chain_state_gives_the_same_keys_and_models(tmp_pa
 
 
 @pytest.mark.parametrize("params,message", [
-    ({"bits": 0}, "bits must be in 1..256, got 0"),
-    ({"min_distance": 40}, r"min_distance must be in 0..bits \(32\), got 40"),
-    ({"owners": 0}, "owners must be at least 1, got 0"),
-    ({"margin": -1}, "margin must be a non-negative number, got -1"),
+    ({"bits": 0}, "^algorithm 'fedipr': bits must be an integer in 1..256, got 0$"),
+    ({"bits": 1.5}, "^algorithm 'fedipr': bits must be an integer in 1..256, got 1.5$"),
+    ({"min_distance": 40}, r"^algorithm 'fedipr': min_distance must be an integer in 0..bits \(32\), got 40$"),
+    ({"owners": 0}, "^algorithm 'fedipr': owners must be an integer >= 1, got 0$"),
+    ({"margin": -1}, "^algorithm 'fedipr': margin must be a non-negative number, got -1$"),
+    ({"sign_weight": float("nan")}, "^algorithm 'fedipr': sign_weight must be a non-negative number, got nan$"),
     ({"colour": 1}, "algorithm 'fedipr' has no parameter 'colour'"),
 ])
 def test_bad_parameters_are_named(params, message):

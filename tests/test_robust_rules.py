@@ -125,7 +125,7 @@ def test_the_algorithm_aggregates_through_the_configured_rule():
     ("krum", {"beta": 1}, "aggregation rule 'krum' has no parameter 'beta'; its parameters: f"),
     ("krum", {"f": -1}, "aggregation rule 'krum': f must be an integer >= 0, got -1"),
     ("trimmed-mean", {"beta": 0.5}, "aggregation rule 'trimmed-mean': beta must be in [0, 0.5), got 0.5"),
-    ("norm-clipping", {"bound": 0}, "aggregation rule 'norm-clipping': bound must be a number > 0, got 0"),
+    ("norm-clipping", {"bound": 0}, "aggregation rule 'norm-clipping': bound must be a positive number, got 0"),
     ("mean", {"f": 1}, "aggregation rule 'mean' has no parameter 'f'"),
 ])
 def test_bad_rule_or_parameter_is_named(rule, params, message):

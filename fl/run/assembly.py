@@ -17,7 +17,7 @@ from fl.core.errors import UserError, choices_error
 from fl.features import registry
 from fl.features.base import PROCESSES, SIMULATION, Feature, Setup
 from fl.ml import algorithms, data, models, robust
-from fl.ml.algorithms.fedavg import FedAvg
+from fl.ml.algorithms.base import Algorithm
 from fl.ml.data import augment
 from fl.ml.data import partition as partitioning
 from fl.ml.data.dataset import Dataset
@@ -49,7 +49,7 @@ class Prepared:
     dataset: Dataset
     parts: list[torch.Tensor]
     model: nn.Module
-    algorithm: FedAvg
+    algorithm: Algorithm
     seconds: float
 
 

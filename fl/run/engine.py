@@ -16,7 +16,7 @@ from fl.core.config import ExperimentConfig
 from fl.core.report import RoundMetrics
 from fl.core.store import ArtifactStore, global_metadata
 from fl.ml.algorithms.api import ClientContext, State, Update, model_part
-from fl.ml.algorithms.fedavg import FedAvg
+from fl.ml.algorithms.base import Algorithm
 from fl.ml.data.dataset import Dataset
 from fl.ml.training import evaluate, state_of
 from fl.ml.validate import update_problem
@@ -35,7 +35,7 @@ def client_context(cfg: ExperimentConfig, model: nn.Module, data: Dataset, indic
         generator=torch.Generator().manual_seed(client_seed(cfg.seed, round_, client_id)), state=client_state)
 
 
-def train_one(cfg: ExperimentConfig, algorithm: FedAvg, model: nn.Module, data: Dataset, indices: torch.Tensor,
+def train_one(cfg: ExperimentConfig, algorithm: Algorithm, model: nn.Module, data: Dataset, indices: torch.Tensor,
               round_: int, client_id: int, global_state: State, client_state: dict) -> Update:
     """One client's local step for one round: what a simulated client and a client process both run."""
     return algorithm.client_update(client_context(cfg, model, data, indices, round_, client_id, global_state,
@@ -46,7 +46,7 @@ class Engine:
     """Runs the rounds of one experiment against a ledger; one work model is reused by all clients."""
 
     def __init__(self, cfg: ExperimentConfig, data: Dataset, parts: list[torch.Tensor], model: nn.Module,
-                 algorithm: FedAvg, store: ArtifactStore, ledger: Ledger, client_ids: list[int],
+                 algorithm: Algorithm, store: ArtifactStore, ledger: Ledger, client_ids: list[int],
                  on_round: Callable[[RoundMetrics], None] | None = None,
                  log: Callable[[str], None] = tqdm.write, adversary=None, features=()):
         self.cfg = cfg

@@ -13,7 +13,7 @@ from fl.core.errors import UserError
 from fl.core.report import RoundMetrics, RunDir, plot_run
 from fl.core.store import ArtifactStore
 from fl.features.base import SIMULATION
-from fl.ml.algorithms.fedavg import FedAvg
+from fl.ml.algorithms.base import Algorithm
 from fl.ml.data import partition as partitioning
 from fl.ml.data import partition_report
 from fl.run.assembly import Assembly, Prepared
@@ -252,7 +252,7 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def finish(run: RunDir, extra: dict, algorithm: FedAvg | None = None) -> RunDir:
+def finish(run: RunDir, extra: dict, algorithm: Algorithm | None = None) -> RunDir:
     """summary.json and the plot, from the metrics of all rounds (resumed runs included), with the
     algorithm's own per-round metrics of each round's stored global model."""
     rows = run.read_metrics()

@@ -1,9 +1,11 @@
-"""Federated algorithms by name: one file each, each a small class overriding FedAvg."""
+"""Federated algorithms by name: one file each, each a small class filling in the `Algorithm`
+template (base.py) where it differs."""
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from fl.core.errors import UserError, choices_error
+from fl.core.errors import choices_error
+from fl.ml.algorithms.base import Algorithm
 from fl.ml.algorithms.fedadagrad import FedAdagrad
 from fl.ml.algorithms.fedadam import FedAdam
 from fl.ml.algorithms.fedavg import FedAvg
@@ -15,7 +17,10 @@ from fl.ml.algorithms.fedyogi import FedYogi
 from fl.ml.algorithms.moon import Moon
 from fl.ml.algorithms.scaffold import Scaffold
 
-ALGORITHMS: dict[str, type[FedAvg]] = {
+if TYPE_CHECKING:
+    from fl.ml.robust.rules.base import Rule
+
+ALGORITHMS: dict[str, type[Algorithm]] = {
     cls.name: cls for cls in (FedAvg, FedProx, Moon, Scaffold, FedAvgM, FedAdam, FedYogi, FedAdagrad, FedNova, FedIPR)
 }
 
@@ -26,17 +31,14 @@ def check_name(name: str) -> str:
     return name
 
 
-def build(name: str, params: dict[str, Any] | None = None) -> FedAvg:
-    return ALGORITHMS[check_name(name)](params)
+def build(name: str, params: dict[str, Any] | None = None, rule: Rule | None = None) -> Algorithm:
+    """The algorithm `name` with `params` and the robust aggregation `rule` (None: the weighted mean)."""
+    return ALGORITHMS[check_name(name)](params, rule)
 
 
-def from_config(cfg) -> FedAvg:
-    """The experiment's algorithm with its aggregation rule (`aggregation:` in the config) attached."""
+def from_config(cfg) -> Algorithm:
+    """The experiment's algorithm with its aggregation rule (`aggregation:` in the config)."""
     from fl.ml.robust import rules
 
-    algorithm = build(cfg.algorithm.name, cfg.algorithm.params)
-    algorithm.aggregation = rules.build(cfg.aggregation.rule, cfg.aggregation.params)
-    if algorithm.aggregation is not None and not algorithm.takes_rule:
-        raise UserError(f"algorithm {algorithm.name!r} cannot use aggregation rule {cfg.aggregation.rule!r}: its server "
-                        f"step is not a combination of client models; use aggregation rule 'mean' or another algorithm")
-    return algorithm
+    name = check_name(cfg.algorithm.name)
+    return build(name, cfg.algorithm.params, rules.build(cfg.aggregation.rule, cfg.aggregation.params))

@@ -14,28 +14,24 @@ x_new and v_new are each rounded once to the tensor's dtype.
 """
 from __future__ import annotations
 
+from fl.core.params import Param
 from fl.ml.algorithms import server_step
 from fl.ml.algorithms.api import SERVER_PREFIX, State, Update, model_part, prefixed, unprefixed
-from fl.ml.algorithms.fedavg import FedAvg
+from fl.ml.algorithms.base import Algorithm
 from fl.ml.exact import widen
 
 VELOCITY = SERVER_PREFIX + "fedavgm.velocity."
 
 
-class FedAvgM(FedAvg):
+class FedAvgM(Algorithm):
     name = "fedavgm"
-    defaults = {"server_lr": 1.0, "server_momentum": 0.5}
-
-    def __init__(self, params=None):
-        super().__init__(params)
-        self.check_number("server_lr", lambda v: v > 0, "a positive number")
-        self.check_number("server_momentum", lambda v: 0 <= v < 1, "in [0, 1)")
+    parameters = (Param("server_lr", 1.0, above=0), Param("server_momentum", 0.5, at_least=0, below=1))
 
     def initial_state(self, model_state: State) -> State:
         return {**model_state, **prefixed(VELOCITY, server_step.filled_like(model_state, 0.0))}
 
     def aggregate(self, previous: State, updates: list[Update]) -> State:
-        averaged = super().aggregate(previous, updates)
+        averaged = self.combined(previous, updates)
         model = model_part(previous)
         beta, lr = float(self.params["server_momentum"]), float(self.params["server_lr"])
         move = server_step.mean_update(model, averaged)

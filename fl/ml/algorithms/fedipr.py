@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from fl.core.errors import UserError
+from fl.core.params import INT, Param
 from fl.ml.algorithms.api import ClientContext, State, model_part
 from fl.ml.algorithms.fedavg import FedAvg
 from fl.ml.training import LossFn
@@ -25,23 +26,17 @@ from fl.ml.watermark.signature import bit_accuracy, check_capacity, model_scales
 
 class FedIPR(FedAvg):
     name = "fedipr"
-    defaults = {"owners": 3, "bits": 32, "min_distance": 12, "sign_weight": 0.5, "margin": 20.0}
+    parameters = (
+        Param("owners", 3, INT, at_least=1),
+        Param("bits", 32, INT, at_least=1, at_most=MAX_BITS),
+        Param("min_distance", 12, INT, at_least=0, when=lambda value, p: value <= p["bits"],
+              expected=lambda p: f"an integer in 0..bits ({p['bits']})"),
+        Param("sign_weight", 0.5, at_least=0),
+        Param("margin", 20.0, at_least=0),
+    )
 
-    def __init__(self, params: dict[str, Any] | None = None):
-        super().__init__(params)
-        p = self.params
-        for name in ("owners", "bits", "min_distance"):
-            if isinstance(p[name], bool) or not isinstance(p[name], int):
-                raise UserError(f"algorithm fedipr: {name} must be an integer, got {p[name]!r}")
-        if p["owners"] < 1:
-            raise UserError(f"algorithm fedipr: owners must be at least 1, got {p['owners']}")
-        if not 1 <= p["bits"] <= MAX_BITS:
-            raise UserError(f"algorithm fedipr: bits must be in 1..{MAX_BITS}, got {p['bits']}")
-        if not 0 <= p["min_distance"] <= p["bits"]:
-            raise UserError(f"algorithm fedipr: min_distance must be in 0..bits ({p['bits']}), got {p['min_distance']}")
-        for name in ("sign_weight", "margin"):
-            if isinstance(p[name], bool) or not isinstance(p[name], (int, float)) or p[name] < 0:
-                raise UserError(f"algorithm fedipr: {name} must be a non-negative number, got {p[name]!r}")
+    def __init__(self, params: dict[str, Any] | None = None, rule=None):
+        super().__init__(params, rule)
         #: client id -> its watermark, set once the keys are negotiated on chain
         self.watermarks: dict[int, Watermark] = {}
 

@@ -24,6 +24,11 @@ of each update's `fednova.a_norm`:
 
 (x − τ_eff Σ p_i (x − y_i)/a_i written as x + Σ c_i (y_i − x).) Integer tensors are carried over
 from the previous model.
+
+No robust aggregation rule (only `mean`): a rule could stand in for the weighted mean of the
+normalized moves d_i = (x − y_i)/a_i, but the step length τ_eff = Σ p_i a_i would still be made of
+what each client reports (its a_i and n_i), so one client claiming a huge a_i would scale
+whatever the rule picks as far as it liked.
 """
 from __future__ import annotations
 
@@ -33,16 +38,16 @@ from torch import nn
 from fl.core.config import ExperimentConfig
 from fl.core.errors import UserError
 from fl.ml.algorithms.api import ClientContext, State, Update, model_part
-from fl.ml.algorithms.fedavg import FedAvg
+from fl.ml.algorithms.base import Algorithm
 from fl.ml.exact import linear_combination, widen
 from fl.ml.training import effective_steps
 
 A_NORM = "fednova.a_norm"
 
 
-class FedNova(FedAvg):
+class FedNova(Algorithm):
     name = "fednova"
-    #: the normalized step weighs each client's move by its own work: no robust rule can stand in for it
+    #: the step length comes from the clients' own claims: no robust rule (see the module docstring)
     takes_rule = False
 
     def setup(self, cfg: ExperimentConfig, model: nn.Module, input_shape: tuple[int, ...]) -> None:

@@ -23,26 +23,26 @@ product τ * τ rounded to the tensor's dtype; the initial m is 0.
 """
 from __future__ import annotations
 
+import abc
+
 import torch
 
+from fl.core.params import Param
 from fl.ml.algorithms import server_step
 from fl.ml.algorithms.api import SERVER_PREFIX, State, Update, model_part, prefixed, unprefixed
-from fl.ml.algorithms.fedavg import FedAvg
+from fl.ml.algorithms.base import Algorithm
 from fl.ml.exact import sqrt, widen
 
+SERVER_LR = Param("server_lr", 0.03, above=0)
+BETA1 = Param("beta1", 0.9, at_least=0, below=1)
+BETA2 = Param("beta2", 0.99, at_least=0, below=1)
+TAU = Param("tau", 1e-3, above=0)
 
-class FedOpt(FedAvg):
+
+class FedOpt(Algorithm):
     """The shared part of FedAdagrad, FedAdam and FedYogi; not registered itself."""
 
-    defaults = {"server_lr": 0.03, "beta1": 0.9, "beta2": 0.99, "tau": 1e-3}
-
-    def __init__(self, params=None):
-        super().__init__(params)
-        self.check_number("server_lr", lambda v: v > 0, "a positive number")
-        self.check_number("beta1", lambda v: 0 <= v < 1, "in [0, 1)")
-        self.check_number("tau", lambda v: v > 0, "a positive number")
-        if "beta2" in self.params:
-            self.check_number("beta2", lambda v: 0 <= v < 1, "in [0, 1)")
+    parameters = (SERVER_LR, BETA1, BETA2, TAU)
 
     @property
     def first_moment_prefix(self) -> str:
@@ -52,8 +52,9 @@ class FedOpt(FedAvg):
     def second_moment_prefix(self) -> str:
         return f"{SERVER_PREFIX}{self.name}.v."
 
+    @abc.abstractmethod
     def second_moment(self, v: torch.Tensor, delta_squared: torch.Tensor) -> torch.Tensor:
-        raise NotImplementedError
+        """v_new from the stored v and Δ², both float64."""
 
     def initial_state(self, model_state: State) -> State:
         tau = float(self.params["tau"])
@@ -61,7 +62,7 @@ class FedOpt(FedAvg):
                 **prefixed(self.second_moment_prefix, server_step.filled_like(model_state, tau * tau))}
 
     def aggregate(self, previous: State, updates: list[Update]) -> State:
-        averaged = super().aggregate(previous, updates)
+        averaged = self.combined(previous, updates)
         model = model_part(previous)
         lr, beta1, tau = (float(self.params[k]) for k in ("server_lr", "beta1", "tau"))
         delta = server_step.mean_update(model, averaged)

@@ -8,6 +8,7 @@ The server step is FedAvg's. With μ = 0 this is FedAvg exactly.
 """
 from __future__ import annotations
 
+from fl.core.params import Param
 from fl.ml.algorithms.api import ClientContext
 from fl.ml.algorithms.fedavg import FedAvg
 from fl.ml.training import LossFn, cross_entropy
@@ -15,11 +16,7 @@ from fl.ml.training import LossFn, cross_entropy
 
 class FedProx(FedAvg):
     name = "fedprox"
-    defaults = {"mu": 0.01}
-
-    def __init__(self, params=None):
-        super().__init__(params)
-        self.check_number("mu", lambda v: v >= 0, "a non-negative number")
+    parameters = (Param("mu", 0.01, at_least=0),)
 
     def loss_fn(self, ctx: ClientContext) -> LossFn:
         mu = float(self.params["mu"])

@@ -12,7 +12,6 @@ from fl.ml.algorithms.fedopt import FedOpt
 
 class FedYogi(FedOpt):
     name = "fedyogi"
-    defaults = {"server_lr": 0.03, "beta1": 0.9, "beta2": 0.99, "tau": 1e-3}
 
     def second_moment(self, v, delta_squared):
         beta2 = float(self.params["beta2"])

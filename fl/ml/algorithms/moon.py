@@ -21,6 +21,7 @@ from torch.nn import functional as F
 
 from fl.core.config import ExperimentConfig
 from fl.core.errors import UserError
+from fl.core.params import Param
 from fl.ml import models
 from fl.ml.algorithms.api import ClientContext, State, Update, model_part
 from fl.ml.algorithms.fedavg import FedAvg
@@ -46,12 +47,7 @@ def contrastive_loss(z: torch.Tensor, z_glob: torch.Tensor, z_prev: torch.Tensor
 
 class Moon(FedAvg):
     name = "moon"
-    defaults = {"mu": 1.0, "temperature": 0.5}
-
-    def __init__(self, params=None):
-        super().__init__(params)
-        self.check_number("mu", lambda v: v >= 0, "a non-negative number")
-        self.check_number("temperature", lambda v: v > 0, "a positive number")
+    parameters = (Param("mu", 1.0, at_least=0), Param("temperature", 0.5, above=0))
 
     def setup(self, cfg: ExperimentConfig, model: nn.Module, input_shape: tuple[int, ...]) -> None:
         super().setup(cfg, model, input_shape)

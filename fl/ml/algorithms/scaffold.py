@@ -43,9 +43,10 @@ from torch import nn
 
 from fl.core.config import ExperimentConfig
 from fl.core.errors import UserError
+from fl.core.params import Param
 from fl.ml.algorithms import server_step
 from fl.ml.algorithms.api import SERVER_PREFIX, ClientContext, State, Update, model_part, prefixed, unprefixed
-from fl.ml.algorithms.fedavg import FedAvg
+from fl.ml.algorithms.base import Algorithm
 from fl.ml.exact import weighted_mean, widen
 from fl.ml.training import effective_steps
 
@@ -64,13 +65,12 @@ def option_two(client_c: State, server_c: State, global_model: State, local_mode
             for name in server_c}
 
 
-class Scaffold(FedAvg):
+class Scaffold(Algorithm):
     name = "scaffold"
-    defaults = {"server_lr": 1.0}
+    parameters = (Param("server_lr", 1.0, above=0),)
 
-    def __init__(self, params=None):
-        super().__init__(params)
-        self.check_number("server_lr", lambda v: v > 0, "a positive number")
+    def __init__(self, params=None, rule=None):
+        super().__init__(params, rule)
         self.parameter_names: list[str] = []
         self.clients = 0
 
@@ -121,7 +121,7 @@ class Scaffold(FedAvg):
 
     # --- server side -------------------------------------------------------------------------
     def aggregate(self, previous: State, updates: list[Update]) -> State:
-        averaged = super().aggregate(previous, updates)
+        averaged = self.combined(previous, updates)
         model = model_part(previous)
         move = server_step.mean_update(model, averaged)
         lr = float(self.params["server_lr"])

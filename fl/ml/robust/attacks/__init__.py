@@ -12,6 +12,8 @@ from typing import Any
 import numpy as np
 
 from fl.core.errors import choices_error
+from fl.ml.algorithms.api import ClientContext, Update
+from fl.ml.algorithms.base import Algorithm
 from fl.ml.robust.attacks.backdoor import Backdoor
 from fl.ml.robust.attacks.base import Attack
 from fl.ml.robust.attacks.free_rider import FreeRider
@@ -49,7 +51,7 @@ class Adversary:
     attack: Attack
     clients: frozenset[int]
 
-    def client_update(self, algorithm, ctx):
+    def client_update(self, algorithm: Algorithm, ctx: ClientContext) -> Update:
         return self.attack.client_update(algorithm, ctx) if ctx.client_id in self.clients \
             else algorithm.client_update(ctx)
 

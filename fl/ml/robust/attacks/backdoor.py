@@ -13,19 +13,15 @@ from __future__ import annotations
 import torch
 
 from fl.core.errors import UserError
+from fl.core.params import INT, Param
 from fl.ml.robust.attacks.base import Attack, with_data
 from fl.ml.robust.attacks.scaling import boosted
 
 
 class Backdoor(Attack):
     name = "backdoor"
-    defaults = {"target": 0, "fraction": 0.5, "size": 4, "boost": 1.0}
-
-    def check(self) -> None:
-        self._integer("target", 0)
-        self._integer("size", 1)
-        self._number("fraction", 0.0, 1.0, open_low=True, closed_high=True)
-        self._number("boost", 0.0, open_low=True)
+    parameters = (Param("target", 0, INT, at_least=0), Param("fraction", 0.5, above=0, at_most=1),
+                  Param("size", 4, INT, at_least=1), Param("boost", 1.0, above=0))
 
     def setup(self, data) -> None:
         if data.train_x.dim() != 4 or min(data.train_x.shape[2:]) < self.params["size"]:

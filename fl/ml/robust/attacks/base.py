@@ -15,9 +15,10 @@ from collections.abc import Mapping
 import torch
 from torch import nn
 
+from fl.core.params import Parametrized
 from fl.ml.algorithms.api import ClientContext, State, Update, model_part
+from fl.ml.algorithms.base import Algorithm
 from fl.ml.data.dataset import Dataset
-from fl.ml.robust.params import Parametrized
 
 
 def model_delta(update: Update, global_state: State) -> dict[str, torch.Tensor]:
@@ -40,7 +41,7 @@ def with_data(ctx: ClientContext, x: torch.Tensor, y: torch.Tensor) -> ClientCon
 
 
 class Attack(Parametrized):
-    """A malicious client's behaviour. Subclasses set `name` and `defaults` and override
+    """A malicious client's behaviour. Subclasses set `name` and `parameters` and override
     `poison` (the training data), `tamper` (the update sent), `metrics` (what to measure on the
     global model each round) as needed."""
 
@@ -50,7 +51,7 @@ class Attack(Parametrized):
     def setup(self, data: Dataset) -> None:
         """Learn what the attack needs from the data set (number of classes, pixel range)."""
 
-    def client_update(self, algorithm, ctx: ClientContext) -> Update:
+    def client_update(self, algorithm: Algorithm, ctx: ClientContext) -> Update:
         return self.tamper(algorithm.client_update(self.poison(ctx)), ctx)
 
     def poison(self, ctx: ClientContext) -> ClientContext:

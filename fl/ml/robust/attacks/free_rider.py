@@ -9,16 +9,14 @@ import dataclasses
 
 import torch
 
+from fl.core.params import Param
 from fl.ml.algorithms.api import model_part
 from fl.ml.robust.attacks.base import Attack, with_delta
 
 
 class FreeRider(Attack):
     name = "free-rider"
-    defaults = {"noise": 0.0}
-
-    def check(self) -> None:
-        self._number("noise", 0.0)
+    parameters = (Param("noise", 0.0, at_least=0),)
 
     def tamper(self, update, ctx):
         std = float(self.params["noise"])

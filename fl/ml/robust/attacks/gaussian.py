@@ -8,16 +8,14 @@ from __future__ import annotations
 
 import torch
 
+from fl.core.params import Param
 from fl.ml.algorithms.api import model_part
 from fl.ml.robust.attacks.base import Attack, with_delta
 
 
 class GaussianNoise(Attack):
     name = "gaussian"
-    defaults = {"std": 10.0}
-
-    def check(self) -> None:
-        self._number("std", 0.0, open_low=True)
+    parameters = (Param("std", 10.0, above=0),)
 
     def tamper(self, update, ctx):
         std = float(self.params["std"])

@@ -9,7 +9,6 @@ from fl.ml.robust.attacks.base import Attack, with_data
 
 class LabelFlip(Attack):
     name = "label-flip"
-    defaults = {}
 
     def setup(self, data) -> None:
         self.num_classes = data.num_classes

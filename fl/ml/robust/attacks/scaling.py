@@ -5,6 +5,7 @@ n / eta to replace the global model; the `backdoor` attack's own `boost` does th
 backdoored model."""
 from __future__ import annotations
 
+from fl.core.params import Param
 from fl.ml.robust.attacks.base import Attack, model_delta, with_delta
 
 
@@ -15,10 +16,7 @@ def boosted(update, global_state, boost: float):
 
 class Scaling(Attack):
     name = "scaling"
-    defaults = {"boost": 10.0}
-
-    def check(self) -> None:
-        self._number("boost", 0.0, open_low=True)
+    parameters = (Param("boost", 10.0, above=0),)
 
     def tamper(self, update, ctx):
         return boosted(update, ctx.global_state, float(self.params["boost"]))

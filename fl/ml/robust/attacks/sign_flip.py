@@ -5,16 +5,14 @@ Datasets", AAAI 2019. With a fraction p of attackers the mean update turns again
 one once scale > (1 - p) / p (4 at p = 0.2); the default 10 does so with room to spare."""
 from __future__ import annotations
 
+from fl.core.params import Param
 from fl.ml.robust.attacks.base import Attack
 from fl.ml.robust.attacks.scaling import boosted
 
 
 class SignFlip(Attack):
     name = "sign-flip"
-    defaults = {"scale": 10.0}
-
-    def check(self) -> None:
-        self._number("scale", 0.0, open_low=True)
+    parameters = (Param("scale", 10.0, above=0),)
 
     def tamper(self, update, ctx):
         return boosted(update, ctx.global_state, -float(self.params["scale"]))  # the boost, reversed

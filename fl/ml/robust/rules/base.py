@@ -23,7 +23,7 @@ from typing import Any
 
 import torch
 
-from fl.ml.robust.params import Parametrized
+from fl.core.params import Parametrized
 
 State = dict[str, torch.Tensor]
 
@@ -59,7 +59,7 @@ def sorted_columns(rows: torch.Tensor) -> torch.Tensor:
 class Rule(Parametrized):
     """A robust aggregation rule: `rule(states, weights, previous)` -> the new model state.
 
-    Subclasses set `name`, `defaults` and implement `combine_rows` over the (updates x
+    Subclasses set `name`, `parameters` and implement `combine_rows` over the (updates x
     coordinates) float64 matrix. Unless a rule says otherwise it treats every update alike,
     as its paper does; the sample counts (`weights`) stay the weights recorded on chain.
     """

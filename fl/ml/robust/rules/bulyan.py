@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import torch
 
+from fl.core.params import INT, Param
 from fl.ml.exact import mean, pairwise_squared_distances
 from fl.ml.robust.rules.base import Rule, sorted_columns
 from fl.ml.robust.rules.krum import by_score, krum_scores
@@ -54,10 +55,7 @@ def closest_to_median_mean(rows: torch.Tensor, beta: int) -> torch.Tensor:
 
 class Bulyan(Rule):
     name = "bulyan"
-    defaults = {"f": 1}
-
-    def check(self) -> None:
-        self._integer("f", 0)
+    parameters = (Param("f", 1, INT, at_least=0),)
 
     def min_updates(self) -> int:
         return 4 * self.params["f"] + 3

@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import math
 
+from fl.core.params import INT, Param
 from fl.ml.exact import pairwise_squared_distances
 from fl.ml.robust.rules.base import Rule
+
 
 def neighbours(n: int, f: int) -> int:
     return min(max(n - f - 2, 1), n - 1)
@@ -45,10 +47,7 @@ def by_score(scores: dict[int, float]) -> list[int]:
 
 class Krum(Rule):
     name = "krum"
-    defaults = {"f": 1}
-
-    def check(self) -> None:
-        self._integer("f", 0)
+    parameters = (Param("f", 1, INT, at_least=0),)
 
     def min_updates(self) -> int:
         return 2 * self.params["f"] + 3

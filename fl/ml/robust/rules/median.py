@@ -25,7 +25,6 @@ def coordinate_median(rows: torch.Tensor) -> torch.Tensor:
 
 class Median(Rule):
     name = "median"
-    defaults = {}
 
     def combine_rows(self, rows, weights, previous):
         return coordinate_median(rows)

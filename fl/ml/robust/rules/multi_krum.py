@@ -11,18 +11,14 @@ one at a time from +0.0 (each `+` rounded, float64) and the sum divided by float
 """
 from __future__ import annotations
 
+from fl.core.params import INT, Param
 from fl.ml.exact import mean, pairwise_squared_distances
 from fl.ml.robust.rules.krum import Krum, by_score, krum_scores
 
 
 class MultiKrum(Krum):
     name = "multi-krum"
-    defaults = {"f": 1, "m": None}
-
-    def check(self) -> None:
-        super().check()
-        if self.params["m"] is not None:
-            self._integer("m", 1)
+    parameters = (*Krum.parameters, Param("m", None, INT, at_least=1, optional=True))
 
     def count(self, n: int) -> int:
         m = self.params["m"]

@@ -22,6 +22,7 @@ import math
 
 import torch
 
+from fl.core.params import Param
 from fl.ml.exact import squared_norm, weighted_mean
 from fl.ml.robust.rules.base import Rule
 
@@ -33,10 +34,7 @@ def clipped(delta: torch.Tensor, bound: float) -> torch.Tensor:
 
 class NormClipping(Rule):
     name = "norm-clipping"
-    defaults = {"bound": 1.0}
-
-    def check(self) -> None:
-        self._number("bound", 0.0, open_low=True)
+    parameters = (Param("bound", 1.0, above=0),)
 
     def combine_rows(self, rows, weights, previous):
         bound = float(self.params["bound"])

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 
+from fl.core.params import Param
 from fl.ml.exact import mean
 from fl.ml.robust.rules.base import Rule, sorted_columns
 
@@ -27,10 +28,7 @@ def trimmed(n: int, beta: float) -> int:
 
 class TrimmedMean(Rule):
     name = "trimmed-mean"
-    defaults = {"beta": 0.1}
-
-    def check(self) -> None:
-        self._number("beta", 0.0, 0.5)
+    parameters = (Param("beta", 0.1, at_least=0, below=0.5),)
 
     def combine_rows(self, rows, weights, previous):
         k = trimmed(len(rows), self.params["beta"])
