@@ -31,7 +31,7 @@ class WatermarkKeysFeature(Feature):
 
         owners = algorithms.build(cfg.algorithm.name, cfg.algorithm.params).params["owners"]
         if owners > cfg.train.clients:
-            raise UserError(f"algorithm fedipr: owners ({owners}) exceeds the number of clients ({cfg.train.clients})")
+            raise UserError(f"algorithm 'fedipr': owners ({owners}) exceeds the number of clients ({cfg.train.clients})")
 
     def deploy(self, setup: Setup) -> None:
         self._negotiate(setup, None)
