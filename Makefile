@@ -16,7 +16,7 @@
 #                   check a model file for the watermarks of a model token's owners
 #   make watermark-table  FedIPR's watermark under fine-tuning and pruning, and ownership gas, into README.md
 #   make robustness every attack x defence on FashionMNIST; writes the table into README.md [ARGS=--rounds 5]
-#   make coverage [README=1] [TESTS="tests/test_x.py ..."]   statement, branch and revert-site coverage of
+#   make coverage [README=1] [TESTS="tests/contracts/test_x.py ..."]   statement, branch and revert-site coverage of
 #                   contracts/ under the contract tests, per contract (README=1: into README.md)
 #   make setup      only the set-up
 

@@ -2,7 +2,7 @@
 
 `python -m toolchain.coverage [--readme] [--missed] [--no-run] [TEST_FILE ...]` runs
 `brownie test --coverage -p toolchain.coverage` on the contract test modules (CONTRACT_TESTS,
-every `tests/test_*contract*.py` and every test module using `brownie.reverts(`; or the files
+every test module of `tests/contracts/` and every other one using `brownie.reverts(`; or the files
 named on the command line), then prints one row per
 source file in `contracts/` (not `contracts/mocks/`, not OpenZeppelin, not `interfaces/`):
 
@@ -70,18 +70,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 RAW = Path("reports") / "contract-coverage.json"
 SECTION = "contract-coverage"
-CONTRACT_TESTS = (
-    "tests/test_task_contract.py",
-    "tests/test_task_batch_commits.py",
-    "tests/test_committee_contract.py",
-    "tests/test_reward_token.py",
-    "tests/test_model_token.py",
-    "tests/test_watermark_registry.py",
-    "tests/test_marketplace.py",
-)
+CONTRACT_TESTS = ("tests/contracts",)  # every test module in it
 
 # runs `brownie test --coverage` itself, on a project of its own
-NOT_CONTRACT_TESTS = ("tests/test_coverage_pipeline.py",)
+NOT_CONTRACT_TESTS = ("tests/tools/test_coverage_pipeline.py",)
 
 # --- pytest plugin: active only under `brownie test --coverage` ------------------------------------
 
@@ -382,10 +374,10 @@ def missed(files: dict[str, FileCoverage], root: Path = ROOT) -> str:
 
 
 def default_tests(root: Path = ROOT) -> list[str]:
-    """CONTRACT_TESTS, every `tests/test_*contract*.py` and every test module that asserts a revert
-    with `brownie.reverts(` (what a contract test does), this pipeline's own test excepted."""
-    found = {t for t in CONTRACT_TESTS if (root / t).exists()}
-    for module in (root / "tests").glob("test_*.py"):
+    """Every test module of CONTRACT_TESTS (tests/contracts/), and every other one that asserts a
+    revert with `brownie.reverts(` (what a contract test does), this pipeline's own test excepted."""
+    found = {m.relative_to(root).as_posix() for folder in CONTRACT_TESTS for m in (root / folder).glob("test_*.py")}
+    for module in (root / "tests").rglob("test_*.py"):
         name = module.relative_to(root).as_posix()
         if name in NOT_CONTRACT_TESTS:
             continue

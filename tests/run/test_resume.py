@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 RUN_ARGS = ["--dataset", "synthetic-images", "--clients", "3", "--rounds", "3", "--no-progress"]
 
 

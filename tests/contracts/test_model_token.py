@@ -2,7 +2,8 @@
 import brownie
 import pytest
 
-from conftest import MODEL_0, MODEL_1, MODEL_2, ROUND_WEIGHTS, RULE, SALT, UPDATE_2
+from fixtures.ownership import MODEL_2, ROUND_WEIGHTS, UPDATE_2
+from fixtures.task import MODEL_0, MODEL_1, RULE, SALT
 
 WEIGHTS = [w for _, w in ROUND_WEIGHTS.values()]
 

@@ -4,7 +4,7 @@ import requests
 from brownie import web3
 from web3.logs import DISCARD
 
-from conftest import MODEL_0
+from fixtures.task import MODEL_0
 from fl.chain.transactions import ChainRejected, Sender, send_and_wait
 
 

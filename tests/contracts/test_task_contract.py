@@ -5,7 +5,7 @@ from eth_utils import keccak
 
 from eth_abi import encode
 
-from conftest import CONFIG_HASH, MODEL_0, MODEL_1, RULE, SALT, UPDATE
+from fixtures.task import CONFIG_HASH, MODEL_0, MODEL_1, RULE, SALT, UPDATE
 
 OPEN, FINALIZED = 1, 2
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from toolchain import coverage
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 PUSH32_ZERO = "7f" + "00" * 32
 PUSH1_1 = "6001"
@@ -152,9 +152,11 @@ def test_the_pipeline_reports_the_taken_branch_as_hit_and_the_untouched_function
     assert "`TooBig` in `set`" not in table
 
 
-def test_the_contract_tests_are_found_by_what_they_assert(tmp_path):
-    (tmp_path / "tests").mkdir()
-    (tmp_path / "tests" / "test_rules.py").write_text("import brownie\n\ndef test_x():\n    with brownie.reverts('E'):\n        pass\n")
-    (tmp_path / "tests" / "test_math.py").write_text("def test_y():\n    assert 1 + 1 == 2\n")
-    (tmp_path / "tests" / "test_coverage_pipeline.py").write_text("TINY_TEST = 'brownie.reverts('\n")
-    assert coverage.default_tests(tmp_path) == ["tests/test_rules.py"]
+def test_the_contract_tests_are_found_by_folder_and_by_what_they_assert(tmp_path):
+    for folder in ("contracts", "run", "ml", "tools"):
+        (tmp_path / "tests" / folder).mkdir(parents=True)
+    (tmp_path / "tests" / "contracts" / "test_token.py").write_text("def test_z():\n    assert True\n")
+    (tmp_path / "tests" / "run" / "test_rules.py").write_text("import brownie\n\ndef test_x():\n    with brownie.reverts('E'):\n        pass\n")
+    (tmp_path / "tests" / "ml" / "test_math.py").write_text("def test_y():\n    assert 1 + 1 == 2\n")
+    (tmp_path / "tests" / "tools" / "test_coverage_pipeline.py").write_text("TINY_TEST = 'brownie.reverts('\n")
+    assert coverage.default_tests(tmp_path) == ["tests/contracts/test_token.py", "tests/run/test_rules.py"]

@@ -1,9 +1,6 @@
-"""Tokenized models end to end on the chain: mint a run's model, check model files for its owners'
-watermarks (owned / not owned), trade the token, and every kind of bad input as one clear error."""
+"""Tokenized models on the chain: mint a run's model, check model files for its owners' watermarks
+(owned / not owned), trade the token, and every kind of bad input as one clear error."""
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
@@ -17,9 +14,8 @@ from fl.features.ownership.trade import to_wei, trade
 from fl.chain.keys import client_keys
 from fl.run.experiment import run_experiment
 
-from conftest import MODEL_0, RULE, SALT, UPDATE
+from fixtures.task import MODEL_0, RULE, SALT, UPDATE
 
-ROOT = Path(__file__).resolve().parent.parent
 SQUAT_CONFIG_HASH = "0x" + "5a" * 32
 
 
@@ -216,34 +212,6 @@ def test_a_run_without_a_token_is_refused(runs):
     _, fedavg = runs
     with pytest.raises(UserError, match="has no tokenized model"):
         check(final_model(fedavg), fedavg)
-
-
-def test_the_command_line_names_a_file_that_is_not_a_model(tmp_path):
-    text = tmp_path / "notes.txt"
-    text.write_text("not a model")
-    result = subprocess.run([sys.executable, "-m", "fl", "verify-ownership", str(text), "--token", "1"], cwd=ROOT,
-                            capture_output=True, text=True, timeout=120)
-    assert result.returncode == 2 and "Traceback" not in result.stderr
-    assert result.stderr.startswith(f"error: model file '{text}' is not a model in safetensors format")
-
-
-def test_the_brownie_scripts_run_fedipr_mint_verify_and_trade(tmp_path, monkeypatch, capsys):
-    from fl.cli import fedipr_script_main, trade_script_main, verify_ownership_script_main
-
-    for name, value in {"FL_DATASET": "synthetic-images", "FL_CLIENTS": "3", "FL_ROUNDS": "2", "FL_LOCAL_EPOCHS": "2",
-                        "FL_SET": "algorithm.params.owners=2", "FL_RUNS_DIR": str(tmp_path), "FL_NAME": "fedipr"}.items():
-        monkeypatch.setenv(name, value)
-    fedipr_script_main()
-    run = tmp_path / "fedipr"
-    assert deployed(run)["token_id"] == 1
-    verify_ownership_script_main(str(final_model(run)), "1", str(run))  # owned: returns
-    assert "verdict: OWNED (2 of 2" in capsys.readouterr().out
-    trade_script_main(str(run))
-    assert json.loads((run / "trade.json").read_text())["withdrawn_wei"] == to_wei(10) + to_wei(15)
-    start = TaskChain.attach(json.loads((run / "chain.json").read_text())["contract"]).round_record(1).start_model
-    with pytest.raises(SystemExit) as exit_:  # a model that is not owned exits 1
-        verify_ownership_script_main(str(run / "artifacts" / f"{start}.safetensors"), "1", str(run))
-    assert exit_.value.code == 1
 
 
 def test_a_run_is_tokenized_once(runs):

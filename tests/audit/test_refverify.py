@@ -19,7 +19,7 @@ from eth_hash.auto import keccak
 
 from refverify import arith, artifact, chain, jcs
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def f32(x: float) -> float:

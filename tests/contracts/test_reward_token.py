@@ -6,7 +6,8 @@ from brownie.test import given
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
-from conftest import BUDGET, CONFIG_HASH, FIRST_COMMITTEE, MODEL_0, MODEL_1, RULE, ZERO_ADDRESS, _committee_task
+from fixtures.committee import BUDGET, FIRST_COMMITTEE, _committee_task
+from fixtures.task import CONFIG_HASH, MODEL_0, MODEL_1, RULE, ZERO_ADDRESS
 from fl.chain.bitmap import from_words, to_words
 from fl.features.rewards import payout
 

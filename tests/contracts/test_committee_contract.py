@@ -6,7 +6,8 @@ from brownie.test import given
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
-from conftest import CONFIG_HASH, FIRST_COMMITTEE, MODEL_0, MODEL_1, RULE, SALT, STRATEGY, update_hash
+from fixtures.committee import FIRST_COMMITTEE, STRATEGY, update_hash
+from fixtures.task import CONFIG_HASH, MODEL_0, MODEL_1, RULE, SALT
 from fl.chain.bitmap import from_words, to_words
 from fl.features.committee import reference
 

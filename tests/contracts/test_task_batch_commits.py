@@ -6,7 +6,7 @@ import brownie
 import pytest
 from brownie import chain, web3
 
-from conftest import CONFIG_HASH, MODEL_0, MODEL_1, RULE, SALT
+from fixtures.task import CONFIG_HASH, MODEL_0, MODEL_1, RULE, SALT
 from fl.chain import signing
 from fl.chain.task import REJECTIONS
 
