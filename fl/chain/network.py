@@ -12,8 +12,8 @@ from pathlib import Path
 import yaml
 
 from fl.core.errors import UserError
+from fl.core.paths import ROOT as PROJECT_ROOT
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 # Brownie 1.22 warns about its own internal calls when it launches a chain.
 warnings.filterwarnings("ignore", message=r"rpc\.\w+ should not be called directly", category=FutureWarning)
 DEFAULT_NETWORK = "ganache-local"

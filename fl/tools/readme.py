@@ -4,8 +4,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from fl.core.errors import UserError
+from fl.core.paths import ROOT
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+README = ROOT / "README.md"
 
 
 def replace_section(name: str, text: str, path: Path = README) -> None:

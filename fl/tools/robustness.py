@@ -15,9 +15,9 @@ from pathlib import Path
 import click
 
 from fl.core import config
+from fl.core.paths import ROOT
 from fl.ml.robust.attacks import ATTACKS, NONE
 
-ROOT = Path(__file__).resolve().parent.parent
 BEGIN, END = "<!-- robustness:begin -->", "<!-- robustness:end -->"
 ATTACK_NAMES = [NONE, *ATTACKS]
 DEFENCES: dict[str, dict] = {

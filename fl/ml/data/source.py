@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from fl.core.errors import UserError
+from fl.core.paths import ROOT
 
 #: the project's own data folder (git-ignored); downloads go here unless data.root is given
-PROJECT_DATA_DIR = Path(__file__).resolve().parents[2] / "data"
+PROJECT_DATA_DIR = ROOT / "data"
 
 Found = TypeVar("Found")
 

@@ -16,8 +16,7 @@ import click
 
 from fl.chain.keys import client_private_key
 from fl.core.errors import UserError, guarded
-
-ROOT = Path(__file__).resolve().parents[2]
+from fl.core.paths import ROOT
 
 
 def spawn(*args: str) -> subprocess.Popen:

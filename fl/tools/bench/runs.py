@@ -11,8 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fl.core.errors import UserError
-
-ROOT = Path(__file__).resolve().parents[2]
+from fl.core.paths import ROOT
 
 
 @dataclass
