@@ -307,7 +307,7 @@ def test_unavailable_data_set_skips_the_metrics_with_a_note(run_copy, monkeypatc
         raise UserError("synthetic-images files not found in data")
 
     edit_metrics(run_copy, 2, "test_loss", lambda loss: loss * 2)
-    monkeypatch.setattr(verify_outputs.data, "load", not_here)
+    monkeypatch.setattr(outputs.data, "load", not_here)
     report = verify(run_copy)
     assert report.ok
     assert report.notes == [
