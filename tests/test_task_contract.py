@@ -5,9 +5,11 @@ from eth_utils import keccak
 
 from eth_abi import encode
 
+from fl.chain.task import RoundState
+
 from conftest import CONFIG_HASH, MODEL_0, MODEL_1, RULE, SALT, UPDATE
 
-OPEN, FINALIZED = 1, 2
+OPEN, FINALIZED = RoundState.OPEN, RoundState.FINALIZED
 
 
 def lower(account):

@@ -72,6 +72,7 @@ from typing import Any
 
 import torch
 
+from fl.chain.task import RoundState
 from fl.core import codec, config, jcs
 from fl.core.errors import UserError
 from fl.core.store import ArtifactStore, global_metadata, hex_hash
@@ -79,7 +80,6 @@ from fl.ml import algorithms, data, models
 from fl.ml.algorithms.api import State, model_part
 from fl.ml.training import state_of
 
-FINALIZED = 2
 #: the loss of a round must match within this relative difference
 LOSS_RELATIVE_TOLERANCE = 1e-4
 #: the accuracy may differ by max(MIN_TOLERANCE_SAMPLES, n // TOLERANCE_PER_SAMPLES) samples of n
@@ -390,7 +390,7 @@ def check_run_folder(run: Path, cfg: config.ExperimentConfig, recorded: dict, ta
         report.setup_problems.append(problem)
     verdicts = {v.round: v for v in report.rounds}
     records = {r: task.round_record(r) for r in verdicts}
-    finals = {r: rec.final_model for r, rec in records.items() if rec.state == FINALIZED}
+    finals = {r: rec.final_model for r, rec in records.items() if rec.state == RoundState.FINALIZED}
     if metrics and finals:
         dataset, missing = _load_data(cfg, run)
     elif 1 in records and cfg.data.name not in NOMINAL_SHAPES:  # only the shapes are needed

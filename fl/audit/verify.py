@@ -36,6 +36,7 @@ from eth_utils import keccak
 from fl.chain import signing
 from fl.chain.commit_log import CommitLog
 from fl.chain.run_chain import run_task
+from fl.chain.task import RoundState
 from fl.core import codec, config
 from fl.core.errors import UserError
 from fl.core.store import ArtifactStore, global_metadata, hex_hash
@@ -43,8 +44,6 @@ from fl.features.committee.audit import committee_audit
 from fl.ml import algorithms
 from fl.ml.algorithms.api import Update
 from fl.ml.validate import update_problem
-
-FINALIZED = 2
 
 
 @dataclass
@@ -133,7 +132,7 @@ def verify_task(run: Path, task, metrics: bool = True, progress: bool = False) -
         verdict = RoundVerdict(round_, model=record.final_model)
         verdicts.append(verdict)
         problems = verdict.problems
-        if record.state != FINALIZED:
+        if record.state != RoundState.FINALIZED:
             problems.append("not finalized (the run was interrupted: resume it)")
             continue
         if previous_model is not None and record.start_model != previous_model:

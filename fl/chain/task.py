@@ -5,6 +5,7 @@ import os
 import threading
 import time
 from dataclasses import dataclass, field
+from enum import IntEnum
 
 from fl.chain import bitmap, signing
 from fl.chain.ledger import CommitOutcome, TxStats
@@ -20,11 +21,18 @@ REJECTIONS = ["None", "UnknownClient", "NotSelected", "AlreadyCommitted", "ZeroH
 REDONE = ("AlreadyCommitted", "CommitsClosed", "CommitsAlreadyClosed")
 
 
+class RoundState(IntEnum):
+    """FLTask.RoundState, by value: where a round is in the contract's state machine."""
+    NONE = 0  # never opened
+    OPEN = 1
+    FINALIZED = 2
+
+
 @dataclass
 class RoundRecord:
     """What the chain holds about one round."""
     round: int
-    state: int  # 0 none, 1 open, 2 finalized
+    state: RoundState
     start_model: str
     final_model: str
     selected: list[int]
@@ -321,7 +329,7 @@ class TaskChain:
         state, start, final, *_ = self.contract.roundInfo(round_)
         weights_hash, rule_hash = self.contract.roundRule(round_)
         selected = bitmap.from_words(self.contract.selectedOf(round_))
-        return RoundRecord(round_, int(state), _hex(start), _hex(final), selected,
+        return RoundRecord(round_, RoundState(int(state)), _hex(start), _hex(final), selected,
                            bitmap.from_words(self.contract.participantsOf(round_)), _hex(weights_hash), _hex(rule_hash),
                            commitments=self.commitments(round_),
                            committed=bitmap.from_words(self.contract.committedOf(round_)),

@@ -20,6 +20,7 @@ from pathlib import Path
 import torch
 
 from fl.chain.run_chain import run_chain
+from fl.chain.task import RoundState
 from fl.core import codec
 from fl.core.errors import UserError
 from fl.core.store import hex_hash
@@ -27,7 +28,6 @@ from fl.ml.watermark.key import Watermark, commitment, parse_key
 from fl.ml.watermark.signature import bit_accuracy, false_positive_probability, scale_vector
 
 OWNERSHIP_FILE = "ownership.json"
-FINALIZED = 2  # FLTask.RoundState
 DEFAULT_THRESHOLD = 0.9
 DEFAULT_ROYALTY_BPS = 1000
 MAX_ROYALTY_BPS = 5000  # ModelToken.MAX_ROYALTY_BPS
@@ -57,7 +57,7 @@ def model_round(task) -> int:
     participants keeps its start model, and the token contract mints no token for such a round:
     the model is the earlier round's). 0 if no finalized round changed the model."""
     round_ = task.current_round()
-    if round_ and task.round_record(round_).state != FINALIZED:
+    if round_ and task.round_record(round_).state != RoundState.FINALIZED:
         round_ -= 1
     while round_ >= 1:
         record = task.round_record(round_)
