@@ -12,6 +12,7 @@ from pathlib import Path
 import torch
 
 from fl.core import codec
+from fl.core.codec import State
 from fl.core.errors import UserError
 
 
@@ -55,7 +56,7 @@ class ArtifactStore:
             raise UserError(f"artifact {target} is tampered: expected hash {digest}, found {found}")
         return data
 
-    def get(self, digest: str) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
+    def get(self, digest: str) -> tuple[State, dict[str, str]]:
         return codec.decode(self.get_bytes(digest))
 
 
