@@ -39,7 +39,7 @@ from fl.chain.run_chain import run_task
 from fl.chain.task import RoundState
 from fl.core import codec, config
 from fl.core.errors import UserError
-from fl.core.store import ArtifactStore, global_metadata, hex_hash
+from fl.core.store import ArtifactMissing, ArtifactStore, ArtifactTampered, global_metadata, hex_hash
 from fl.features.committee.audit import committee_audit
 from fl.ml import algorithms
 from fl.ml.algorithms.api import Update
@@ -87,20 +87,16 @@ class _Store:
         self.store = ArtifactStore(root)
 
     def load(self, digest: str, what: str, problems: list[str]):
-        path = self.store.path(digest)
-        if not path.exists():
-            problems.append(f"{what} artifact {digest} is missing")
-            return None
-        data = path.read_bytes()
-        found = hex_hash(codec.keccak(data))
-        if found != digest:
-            problems.append(f"{what} artifact tampered: expected hash {digest}, found {found}")
-            return None
+        """`ArtifactStore.get`, or None with why added to `problems` (`what` names the artifact)."""
         try:
-            return codec.decode(data)
-        except UserError as exc:
+            return self.store.get(digest)
+        except ArtifactMissing:
+            problems.append(f"{what} artifact {digest} is missing")
+        except ArtifactTampered as exc:
+            problems.append(f"{what} artifact tampered: expected hash {digest}, found {exc.found}")
+        except UserError as exc:  # malformed bytes
             problems.append(f"{what} artifact {digest}: {exc}")
-            return None
+        return None
 
 
 def _task_config(run: Path) -> tuple[config.ExperimentConfig, str, list[str]]:
