@@ -83,7 +83,7 @@ def tokenize(run: Path, royalty_bps: int = DEFAULT_ROYALTY_BPS, print_line=print
         registry = (info.get("algorithm") or {}).get("watermark_registry") or \
             RegistryChain.deploy(task.aggregator).address
         ownership = Ownership.deploy(registry, task.aggregator)
-        deploy_gas = ownership.stats.gas
+        deployed = ownership.stats.snapshot()
         round_ = model_round(task)
         if round_ < 1:
             raise UserError(f"run {run} has no finalized round that produced a model to tokenize")
@@ -94,7 +94,7 @@ def tokenize(run: Path, royalty_bps: int = DEFAULT_ROYALTY_BPS, print_line=print
         record = ownership.record(token_id)
         result = {"registry": registry, "token": ownership.token.address, "market": ownership.market.address,
                   "token_id": token_id, "round": round_, "model_hash": record.model_hash, "royalty_bps": royalty_bps,
-                  "gas": {"deploy_token_and_market": deploy_gas, "mint": ownership.stats.gas - deploy_gas}}
+                  "gas": {"deploy_token_and_market": deployed.gas, "mint": ownership.stats.since(deployed).gas}}
     (run / OWNERSHIP_FILE).write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
     owners = sum(c.watermarked for c in record.contributors)
     print_line(f"minted token {token_id} for model {record.model_hash} (round {round_}): "
