@@ -10,6 +10,7 @@ README = ROOT / "README.md"
 
 
 def replace_section(name: str, text: str, path: Path = README) -> None:
+    """Put `text` between the markers of section `name` in `path`, in place of what was there."""
     begin, end = f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
     content = path.read_text()
     if begin not in content or end not in content:
