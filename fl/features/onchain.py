@@ -7,17 +7,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fl.features.committee.reference import BPS
+from fl.features.committee.reference import bps
 
 
 def first_committee(cfg, client_ids: list[int]) -> list[int]:
     """The committee of round 1: `committee.size` clients drawn with the seed (later ones are elected on chain)."""
     rng = np.random.default_rng([cfg.seed, 0xC0FFEE])
     return sorted(int(client_ids[i]) for i in rng.choice(len(client_ids), size=cfg.committee.size, replace=False))
-
-
-def bps(fraction: float) -> int:
-    return int(round(fraction * BPS))
 
 
 @dataclass

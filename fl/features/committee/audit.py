@@ -17,10 +17,6 @@ from fl.features.committee.scoring import score
 from fl.ml.algorithms.api import State, Update
 
 
-def _bps(fraction: float) -> int:
-    return int(round(fraction * reference.BPS))
-
-
 class CommitteeAudit:
     """Checks one committee (a fl.chain.committee.CommitteeChain) against the task config `cfg`."""
 
@@ -30,8 +26,8 @@ class CommitteeAudit:
         self.task = task
 
     def setup_problems(self) -> list[str]:
-        expected = {"task": self.task.address, "size": self.cfg.committee.size,
-                    "strategy": self.cfg.committee.strategy, "select_bps": _bps(self.cfg.committee.select_fraction)}
+        expected = {"task": self.task.address, "size": self.cfg.committee.size, "strategy": self.cfg.committee.strategy,
+                    "select_bps": reference.bps(self.cfg.committee.select_fraction)}
         found = self.committee.rules()
         return [f"committee {self.committee.address}: {key} is {found[key]!r}, the task config says {value!r}"
                 for key, value in expected.items() if str(found[key]).lower() != str(value).lower()]
@@ -51,7 +47,7 @@ class CommitteeAudit:
             verdict.problems.append(f"the committee scored clients {c.scored(round_)}, the round's committed set "
                                     f"is {committed}")
         expected = reference.tally(rows, members, committed, self.cfg.committee.strategy,
-                                   _bps(self.cfg.committee.select_fraction), self.cfg.committee.size)
+                                   reference.bps(self.cfg.committee.select_fraction), self.cfg.committee.size)
         found = (c.medians(round_), c.selected(round_), c.members(round_ + 1))
         for what, got, want in zip(("median scores", "selection", "next committee"), found,
                                    (expected.medians, expected.selected, expected.elected)):
