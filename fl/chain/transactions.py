@@ -45,6 +45,7 @@ class Receipt:
     gas_used: int
     block: int
     events: dict[str, Events] = field(default_factory=dict)  # event name -> its events' args, in log order
+    contract_address: str | None = None  # of a deployment
 
 
 _COUNTING = threading.Lock()  # a task's commitment batches are sent (and counted) from a background thread
@@ -274,16 +275,12 @@ def deploy(container, *args, sender, stats: TxStats | Sequence[TxStats], key: st
 
     factory = web3.eth.contract(abi=container.abi, bytecode=container.bytecode)
     tx = factory.constructor(*args).build_transaction({"from": str(sender), "gasPrice": default_gas_price()})
-    address = None
 
     def send() -> Receipt:
-        nonlocal address
         receipt = send_and_wait(tx, key or KEYRING.get(str(sender)))
         if receipt["status"] != 1 or not receipt["contractAddress"]:
             raise ChainRejected("constructor", f"deploying {container._name} failed "
                                                f"(transaction {receipt['transactionHash'].hex()})")
-        address = receipt["contractAddress"]
-        return Receipt(int(receipt["gasUsed"]), int(receipt["blockNumber"]))
+        return Receipt(int(receipt["gasUsed"]), int(receipt["blockNumber"]), contract_address=receipt["contractAddress"])
 
-    counted(send, stats)
-    return Contract.from_abi(container._name, address, container.abi)
+    return Contract.from_abi(container._name, counted(send, stats).contract_address, container.abi)
