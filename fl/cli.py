@@ -13,7 +13,7 @@ import yaml
 from fl.core import config as configuration
 from fl.core.config import DEVICES, OPTIMIZERS
 from fl.core.errors import UserError, fail, guarded
-from fl.core.paths import PROJECT_ROOT
+from fl.core.paths import ROOT
 
 # option name -> (dotted config path, type); shared by the CLI flags and the FL_* variables of the scripts
 KNOBS: dict[str, tuple[str, Callable[[str], Any]]] = {
@@ -320,7 +320,7 @@ def script_main(algo: str) -> None:
 
 
 # --- model ownership: tokenized models, watermark checks, trading ------------------------------------
-FEDIPR_CONFIG = PROJECT_ROOT / "configs" / "fedipr.yaml"
+FEDIPR_CONFIG = ROOT / "configs" / "fedipr.yaml"
 
 
 def _ownership_exit(report) -> None:

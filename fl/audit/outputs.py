@@ -66,12 +66,14 @@ from __future__ import annotations
 import csv
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from fl.chain.task import RoundState
 from fl.core import codec, config, jcs
 from fl.core.errors import UserError
 from fl.core.store import ArtifactStore, global_metadata, hex_hash
@@ -79,7 +81,6 @@ from fl.ml import algorithms, data, models
 from fl.ml.algorithms.api import State, model_part
 from fl.ml.training import state_of
 
-FINALIZED = 2
 #: the loss of a round must match within this relative difference
 LOSS_RELATIVE_TOLERANCE = 1e-4
 #: the accuracy may differ by max(MIN_TOLERANCE_SAMPLES, n // TOLERANCE_PER_SAMPLES) samples of n
@@ -281,14 +282,22 @@ def metrics_problems(run: Path, evaluated: dict[int, Evaluated], finals: dict[in
     extra = sorted(set(by_round) - set(finals))
     if extra:
         output_problems.append(f"metrics.csv: rows for rounds {extra}, which the chain has not finalized")
+    _each_round_entry("metrics.csv:", lambda n: f"metrics.csv has {n or 'no'} row{'s' if n else ''} for this round",
+                      by_round, finals, evaluated, round_problems)
+
+
+def _each_round_entry(source: str, not_one: Callable[[int], str], by_round: dict[Any, list[dict]],
+                      finals: dict[int, str], evaluated: dict[int, Evaluated],
+                      round_problems: dict[int, list[str]]) -> None:
+    """Each finalized round must have exactly one reported entry in `by_round` (`not_one(n)` is the
+    problem of a round with n != 1 of them), checked by _entry_problems."""
     for round_ in sorted(finals):
         problems = round_problems[round_]
         found = by_round.get(round_, [])
         if len(found) != 1:
-            problems.append(f"metrics.csv has {'no' if not found else len(found)} row{'s' if found else ''} "
-                            f"for this round")
+            problems.append(not_one(len(found)))
             continue
-        _entry_problems("metrics.csv:", found[0], finals[round_], evaluated.get(round_), problems)
+        _entry_problems(source, found[0], finals[round_], evaluated.get(round_), problems)
 
 
 def _entry_problems(source: str, entry: dict, final_model: str, value: Evaluated | None,
@@ -351,14 +360,9 @@ def summary_problems(run: Path, recorded_hash: str, evaluated: dict[int, Evaluat
     if extra:
         output_problems.append(f"summary.json: per_round entries for rounds {', '.join(extra)}, "
                                "which the chain has not finalized")
-    for round_ in sorted(finals):
-        problems = round_problems[round_]
-        found = by_round.get(round_, [])
-        if len(found) != 1:
-            problems.append(f"summary.json has {'no' if not found else len(found)} per_round "
-                            f"entr{'ies' if len(found) != 1 else 'y'} for this round")
-            continue
-        _entry_problems("summary.json: per_round", found[0], finals[round_], evaluated.get(round_), problems)
+    _each_round_entry("summary.json: per_round",
+                      lambda n: f"summary.json has {n or 'no'} per_round entries for this round",
+                      by_round, finals, evaluated, round_problems)
 
 
 # --- all of it -----------------------------------------------------------------------------------
@@ -390,7 +394,7 @@ def check_run_folder(run: Path, cfg: config.ExperimentConfig, recorded: dict, ta
         report.setup_problems.append(problem)
     verdicts = {v.round: v for v in report.rounds}
     records = {r: task.round_record(r) for r in verdicts}
-    finals = {r: rec.final_model for r, rec in records.items() if rec.state == FINALIZED}
+    finals = {r: rec.final_model for r, rec in records.items() if rec.state == RoundState.FINALIZED}
     if metrics and finals:
         dataset, missing = _load_data(cfg, run)
     elif 1 in records and cfg.data.name not in NOMINAL_SHAPES:  # only the shapes are needed

@@ -36,16 +36,15 @@ from eth_utils import keccak
 from fl.chain import signing
 from fl.chain.commit_log import CommitLog
 from fl.chain.run_chain import run_task
+from fl.chain.task import RoundState
 from fl.core import codec, config
 from fl.core.errors import UserError
-from fl.core.store import ArtifactStore, global_metadata, hex_hash
+from fl.core.store import ArtifactMissing, ArtifactStore, ArtifactTampered, global_metadata, hex_hash
 from fl.features import registry
 from fl.features.base import RoundEvidence
 from fl.ml import algorithms
 from fl.ml.algorithms.api import Update
 from fl.ml.validate import update_problem
-
-FINALIZED = 2
 
 
 @dataclass
@@ -92,20 +91,16 @@ class _Store:
         self.store = ArtifactStore(root)
 
     def load(self, digest: str, what: str, problems: list[str]):
-        path = self.store.path(digest)
-        if not path.exists():
-            problems.append(f"{what} artifact {digest} is missing")
-            return None
-        data = path.read_bytes()
-        found = hex_hash(codec.keccak(data))
-        if found != digest:
-            problems.append(f"{what} artifact tampered: expected hash {digest}, found {found}")
-            return None
+        """`ArtifactStore.get`, or None with why added to `problems` (`what` names the artifact)."""
         try:
-            return codec.decode(data)
-        except UserError as exc:
+            return self.store.get(digest)
+        except ArtifactMissing:
+            problems.append(f"{what} artifact {digest} is missing")
+        except ArtifactTampered as exc:
+            problems.append(f"{what} artifact tampered: expected hash {digest}, found {exc.found}")
+        except UserError as exc:  # malformed bytes
             problems.append(f"{what} artifact {digest}: {exc}")
-            return None
+        return None
 
 
 def _task_config(run: Path) -> tuple[config.ExperimentConfig, str, list[str]]:
@@ -141,7 +136,7 @@ def verify_task(run: Path, task, metrics: bool = True, progress: bool = False) -
         verdict = RoundVerdict(round_, model=record.final_model)
         verdicts.append(verdict)
         problems = verdict.problems
-        if record.state != FINALIZED:
+        if record.state != RoundState.FINALIZED:
             problems.append("not finalized (the run was interrupted: resume it)")
             continue
         if previous_model is not None and record.start_model != previous_model:

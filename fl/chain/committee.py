@@ -3,10 +3,9 @@ from __future__ import annotations
 
 from fl.chain import bitmap
 from fl.chain.contracts import deploy
-from fl.chain.ledger import TxStats
 from fl.chain.network import load_project
 from fl.chain.task import TaskChain
-from fl.chain.transactions import transact
+from fl.chain.transactions import TxStats, transact
 from fl.core.config import COMMITTEE_STRATEGIES as STRATEGIES
 
 

@@ -1,8 +1,8 @@
 """Deploying a project contract, and finding one already deployed on the connected chain."""
 from __future__ import annotations
 
-from fl.chain.ledger import TxStats
 from fl.chain.network import load_project
+from fl.chain.transactions import TxStats
 from fl.chain.transactions import deploy as deploy_container
 from fl.core.errors import UserError
 
@@ -10,10 +10,7 @@ from fl.core.errors import UserError
 def deploy(name: str, *args, sender, stats: TxStats):
     """Deploy contract `name` from `sender` (a node account, or an address whose key is in the
     KEYRING); its gas counts in `stats`."""
-    contract, receipt = deploy_container(getattr(load_project(), name), *args, sender=str(sender))
-    stats.gas += int(receipt["gasUsed"])
-    stats.txs += 1
-    return contract
+    return deploy_container(getattr(load_project(), name), *args, sender=str(sender), stats=stats)
 
 
 def attach(name: str, address: str):

@@ -5,17 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
-
-@dataclass
-class TxStats:
-    """Running totals of the ledger's transactions."""
-    gas: int = 0
-    txs: int = 0
-    seconds: float = 0.0
-
-    def add(self, receipt) -> None:
-        self.gas += int(receipt.gas_used)
-        self.txs += 1
+from fl.chain.transactions import TxStats
 
 
 @dataclass

@@ -12,7 +12,7 @@ from pathlib import Path
 import yaml
 
 from fl.core.errors import UserError
-from fl.core.paths import PROJECT_ROOT
+from fl.core.paths import ROOT as PROJECT_ROOT
 
 # Brownie 1.22 warns about its own internal calls when it launches a chain.
 warnings.filterwarnings("ignore", message=r"rpc\.\w+ should not be called directly", category=FutureWarning)

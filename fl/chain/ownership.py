@@ -13,9 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fl.chain.contracts import attach, deploy
-from fl.chain.ledger import TxStats
 from fl.chain.task import TaskChain, _hex
-from fl.chain.transactions import transact
+from fl.chain.transactions import TxStats, transact
 from fl.core.errors import UserError
 
 

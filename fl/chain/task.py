@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 import os
-import threading
 import time
 from dataclasses import dataclass, field
+from enum import IntEnum
 
 from fl.chain import bitmap, signing
-from fl.chain.ledger import CommitOutcome, TxStats
+from fl.chain.ledger import CommitOutcome
 from fl.chain.network import load_project
-from fl.chain.transactions import ChainRejected, Receipt, Sender, add_key
+from fl.chain.transactions import ChainRejected, Receipt, Sender, TxStats, add_key, counted
 from fl.chain.transactions import deploy as deploy_contract
 from fl.core.config import COMMIT_MODES
 from fl.core.errors import UserError
@@ -20,11 +20,18 @@ REJECTIONS = ["None", "UnknownClient", "NotSelected", "AlreadyCommitted", "ZeroH
 REDONE = ("AlreadyCommitted", "CommitsClosed", "CommitsAlreadyClosed")
 
 
+class RoundState(IntEnum):
+    """FLTask.RoundState, by value: where a round is in the contract's state machine."""
+    NONE = 0  # never opened
+    OPEN = 1
+    FINALIZED = 2
+
+
 @dataclass
 class RoundRecord:
     """What the chain holds about one round."""
     round: int
-    state: int  # 0 none, 1 open, 2 finalized
+    state: RoundState
     start_model: str
     final_model: str
     selected: list[int]
@@ -56,7 +63,7 @@ class TaskChain:
     """
 
     def __init__(self, contract, aggregator: str, commit_mode: str = "batch", batch_size: int = 32,
-                 aggregator_key: str | None = None):
+                 aggregator_key: str | None = None, stats: TxStats | None = None):
         if commit_mode not in COMMIT_MODES:
             raise UserError(f"unknown commit mode {commit_mode!r}; choose one of: {', '.join(COMMIT_MODES)}")
         self.contract = contract
@@ -66,12 +73,11 @@ class TaskChain:
         self.aggregator = add_key(aggregator_key) if aggregator_key else str(aggregator)
         self.clients: dict[int, str] = {}  # id -> address
         self.keys: dict[int, str] = {}  # id -> private key
-        self.stats = TxStats()
+        self.stats = stats or TxStats()  # every transaction of the task, and of its round hooks
         self._pending: dict[int, list[tuple[int, str, bytes]]] = {}  # round -> queued signed commitments
         self._sent: dict[int, list] = {}  # round -> futures of the batches in flight
         self._queued_all: dict[int, dict[int, str]] = {}  # round -> every queued client id -> hash
         self._worker = None
-        self._stats_lock = threading.Lock()
         self._direct: dict[int, CommitOutcome] = {}
         self._domain = None
         self._experiment = None
@@ -97,14 +103,12 @@ class TaskChain:
         salt = os.urandom(32) if salt is None else signing._bytes32(salt)
         if len(salt) != 32 or salt == bytes(32):
             raise UserError(f"the task salt must be 32 bytes, not all zero; got 0x{salt.hex()}")
-        start = time.perf_counter()
+        stats = TxStats()
         try:
-            contract, receipt = deploy_contract(container, config_hash, salt, sender=aggregator, key=aggregator_key)
+            contract = deploy_contract(container, config_hash, salt, sender=aggregator, key=aggregator_key, stats=stats)
         except ChainRejected as exc:
             raise UserError(exc.reason) from None
-        chain = cls(contract, aggregator, aggregator_key=aggregator_key, **options)
-        chain._count(int(receipt["gasUsed"]), time.perf_counter() - start)
-        return chain
+        return cls(contract, aggregator, aggregator_key=aggregator_key, stats=stats, **options)
 
     @classmethod
     def attach(cls, address: str, **options) -> "TaskChain":
@@ -148,21 +152,8 @@ class TaskChain:
             self._domain = local
         return self._domain
 
-    def _count(self, gas: int, seconds: float, txs: int = 1) -> None:
-        with self._stats_lock:  # batches are sent from a background thread
-            self.stats.gas += gas
-            self.stats.seconds += seconds
-            self.stats.txs += txs
-
     def _send(self, function: str, *args, sender: str) -> Receipt:
-        start = time.perf_counter()
-        try:
-            receipt = self.sender.send(function, *args, sender=sender)
-        except ChainRejected:
-            self._count(0, time.perf_counter() - start, txs=0)
-            raise
-        self._count(receipt.gas_used, time.perf_counter() - start)
-        return receipt
+        return counted(lambda: self.sender.send(function, *args, sender=sender), self.stats)
 
     def register_clients(self, private_keys: list[str]) -> list[int]:
         """Register each key's account; returns the ids the contract gave them, in key order.
@@ -217,7 +208,7 @@ class TaskChain:
         if self.commit_mode == "batch":
             start = time.perf_counter()
             signature = self.sign_commit(client_id, round_, update_hash)
-            self._count(0, time.perf_counter() - start, txs=0)  # signing is part of the chain's cost
+            self.stats.add(seconds=time.perf_counter() - start, txs=0)  # signing is part of the chain's cost
             self.relay(round_, client_id, update_hash, signature)
             return
         outcome = self._direct.setdefault(round_, CommitOutcome())
@@ -321,7 +312,7 @@ class TaskChain:
         state, start, final, *_ = self.contract.roundInfo(round_)
         weights_hash, rule_hash = self.contract.roundRule(round_)
         selected = bitmap.from_words(self.contract.selectedOf(round_))
-        return RoundRecord(round_, int(state), _hex(start), _hex(final), selected,
+        return RoundRecord(round_, RoundState(int(state)), _hex(start), _hex(final), selected,
                            bitmap.from_words(self.contract.participantsOf(round_)), _hex(weights_hash), _hex(rule_hash),
                            commitments=self.commitments(round_),
                            committed=bitmap.from_words(self.contract.committedOf(round_)),

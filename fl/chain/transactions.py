@@ -8,7 +8,9 @@ queryable), and because this path costs a few milliseconds where Brownie's costs
 from __future__ import annotations
 
 import re
+import threading
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from eth_abi import decode as abi_decode
@@ -43,6 +45,51 @@ class Receipt:
     gas_used: int
     block: int
     events: dict[str, Events] = field(default_factory=dict)  # event name -> its events' args, in log order
+    contract_address: str | None = None  # of a deployment
+
+
+_COUNTING = threading.Lock()  # a task's commitment batches are sent (and counted) from a background thread
+
+
+@dataclass
+class TxStats:
+    """Running totals of transactions: the gas they used, how many were mined, and the seconds
+    spent sending them (and whatever else a caller counts as chain time, such as signing)."""
+    gas: int = 0
+    txs: int = 0
+    seconds: float = 0.0
+
+    def add(self, gas: int = 0, seconds: float = 0.0, txs: int = 1) -> None:
+        with _COUNTING:
+            self.gas += gas
+            self.seconds += seconds
+            self.txs += txs
+
+    def snapshot(self) -> "TxStats":
+        """The totals now, to pass to `since` later."""
+        with _COUNTING:
+            return TxStats(self.gas, self.txs, self.seconds)
+
+    def since(self, earlier: "TxStats") -> "TxStats":
+        """What was counted after the snapshot `earlier`."""
+        now = self.snapshot()
+        return TxStats(now.gas - earlier.gas, now.txs - earlier.txs, now.seconds - earlier.seconds)
+
+
+def counted(send: Callable[[], "Receipt"], stats: TxStats | Sequence[TxStats]) -> "Receipt":
+    """`send()`, one transaction: its gas, its time and the transaction counted in `stats` (one
+    TxStats or several); a transaction that fails (a revert raises ChainRejected) counts its time only."""
+    tallies = [stats] if isinstance(stats, TxStats) else list(stats)
+    start = time.perf_counter()
+    try:
+        receipt = send()
+    except Exception:
+        for tally in tallies:
+            tally.add(seconds=time.perf_counter() - start, txs=0)
+        raise
+    for tally in tallies:
+        tally.add(receipt.gas_used, time.perf_counter() - start)
+    return receipt
 
 
 #: Private keys this process may sign with, by address: clients' and any aggregator key.
@@ -214,30 +261,26 @@ class Sender:
         return events
 
 
-def transact(contract, function: str, *args, sender, stats, value: int = 0) -> Receipt:
+def transact(contract, function: str, *args, sender, stats: TxStats | Sequence[TxStats], value: int = 0) -> Receipt:
     """Send `contract.function(*args)` (a Brownie contract object) from `sender` with `value` wei,
-    counting its gas, time and transaction in `stats` (one TxStats or a list of them); a revert
-    raises ChainRejected."""
-    tallies = stats if isinstance(stats, (list, tuple)) else [stats]
-    start = time.perf_counter()
-    try:
-        receipt = Sender(contract.address, contract.abi).send(function, *args, sender=sender, value=value)
-    finally:
-        for tally in tallies:
-            tally.seconds += time.perf_counter() - start
-    for tally in tallies:
-        tally.gas += receipt.gas_used
-        tally.txs += 1
-    return receipt
+    counted in `stats` (see `counted`); a revert raises ChainRejected."""
+    return counted(lambda: Sender(contract.address, contract.abi).send(function, *args, sender=sender, value=value),
+                   stats)
 
 
-def deploy(container, *args, sender, key: str | None = None):
-    """Deploy a Brownie contract container from `sender`; (the Brownie contract object, the receipt)."""
+def deploy(container, *args, sender, stats: TxStats | Sequence[TxStats], key: str | None = None):
+    """Deploy a Brownie contract container from `sender`, counted in `stats` (see `counted`);
+    the Brownie contract object."""
     from brownie import Contract, web3
 
     factory = web3.eth.contract(abi=container.abi, bytecode=container.bytecode)
     tx = factory.constructor(*args).build_transaction({"from": str(sender), "gasPrice": default_gas_price()})
-    receipt = send_and_wait(tx, key or KEYRING.get(str(sender)))
-    if receipt["status"] != 1 or not receipt["contractAddress"]:
-        raise ChainRejected("constructor", f"deploying {container._name} failed (transaction {receipt['transactionHash'].hex()})")
-    return Contract.from_abi(container._name, receipt["contractAddress"], container.abi), receipt
+
+    def send() -> Receipt:
+        receipt = send_and_wait(tx, key or KEYRING.get(str(sender)))
+        if receipt["status"] != 1 or not receipt["contractAddress"]:
+            raise ChainRejected("constructor", f"deploying {container._name} failed "
+                                               f"(transaction {receipt['transactionHash'].hex()})")
+        return Receipt(int(receipt["gasUsed"]), int(receipt["blockNumber"]), contract_address=receipt["contractAddress"])
+
+    return Contract.from_abi(container._name, counted(send, stats).contract_address, container.abi)

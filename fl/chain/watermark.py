@@ -4,9 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from fl.chain.contracts import attach, deploy
-from fl.chain.ledger import TxStats
 from fl.chain.task import TaskChain, _hex
-from fl.chain.transactions import ChainRejected, transact
+from fl.chain.transactions import ChainRejected, TxStats, transact
 from fl.core.errors import UserError
 
 ZERO = "0x" + "00" * 32
@@ -85,15 +84,15 @@ def negotiate_owner_keys(task: TaskChain, owners: list[int], bits: int, min_dist
     already has one (a resumed run), read back. Deploys a registry unless `registry_address` is given;
     the registry's gas counts in the task's statistics."""
     stats = task.stats
-    gas0 = stats.gas
+    before = stats.snapshot()
     registry = (RegistryChain.attach(registry_address, stats) if registry_address
                 else RegistryChain.deploy(task.aggregator, stats))
-    result = NegotiatedKeys(registry.address, {}, gas={"deploy": stats.gas - gas0})
+    result = NegotiatedKeys(registry.address, {}, gas={"deploy": stats.since(before).gas})
     settings = registry.settings(task.address)
     if settings == (0, 0):
-        gas0 = stats.gas
+        before = stats.snapshot()
         registry.configure(task.address, bits, min_distance, task.aggregator)
-        result.gas["configure"] = stats.gas - gas0
+        result.gas["configure"] = stats.since(before).gas
     elif settings != (bits, min_distance):
         raise UserError(f"the registry at {registry.address} holds task {task.address} with {settings[0]} bits, "
                         f"distance {settings[1]}; the config asks for {bits} bits, distance {min_distance}")
@@ -101,11 +100,11 @@ def negotiate_owner_keys(task: TaskChain, owners: list[int], bits: int, min_dist
         account = task.clients[client_id]
         key = registry.key_of(task.address, account)
         if key is None:
-            gas0 = stats.gas
+            before = stats.snapshot()
             try:
                 key, result.redraws[client_id] = registry.negotiate(task.address, account)
             except ChainRejected as exc:
                 raise UserError(f"client {client_id} got no watermark key: {exc.reason}") from None
-            result.gas[f"negotiate_client{client_id}"] = stats.gas - gas0
+            result.gas[f"negotiate_client{client_id}"] = stats.since(before).gas
         result.keys[client_id] = key
     return result

@@ -24,6 +24,9 @@ DTYPES = {torch.float32: "F32", torch.float64: "F64", torch.int64: "I64", torch.
           torch.bool: "BOOL"}
 _FROM_CODE = {code: dtype for dtype, code in DTYPES.items()}
 
+#: tensors by name: a model's state, a client's update, what an artifact holds
+State = dict[str, torch.Tensor]
+
 
 def keccak(data: bytes) -> bytes:
     """keccak-256, the hash Ethereum uses; what goes on chain for an artifact."""
@@ -49,7 +52,7 @@ def encode(tensors: Mapping[str, torch.Tensor], metadata: Mapping[str, str] | No
     return struct.pack("<Q", len(text)) + text + b"".join(chunks)
 
 
-def decode(data: bytes) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
+def decode(data: bytes) -> tuple[State, dict[str, str]]:
     """Tensors and metadata of an encoded artifact; raises UserError on malformed bytes."""
     try:
         (length,) = struct.unpack("<Q", data[:8])

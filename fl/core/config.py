@@ -15,10 +15,10 @@ from typing import Any, get_type_hints
 import yaml
 
 from fl.core.errors import UserError
-from fl.core.paths import PROJECT_ROOT
+from fl.core.paths import ROOT
 
 OPTIMIZERS = ("sgd", "adam")
-PRESETS_DIR = PROJECT_ROOT / "configs"
+PRESETS_DIR = ROOT / "configs"
 DEVICES = ("cpu", "cuda")
 COMMIT_MODES = ("batch", "direct")
 COMMITTEE_STRATEGIES = ("robust", "accuracy")  # ICommittee.Strategy, by value

@@ -1,4 +1,7 @@
-"""Where the project's own folders are: the checkout this package runs from."""
+"""Where the project's own files are: everything the code finds beside itself is under ROOT."""
+from __future__ import annotations
+
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+#: the repository: the folder holding fl/, configs/, contracts/, README.md
+ROOT = Path(__file__).resolve().parents[2]

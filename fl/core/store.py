@@ -12,11 +12,29 @@ from pathlib import Path
 import torch
 
 from fl.core import codec
+from fl.core.codec import State
 from fl.core.errors import UserError
 
 
 def hex_hash(digest: bytes) -> str:
     return "0x" + digest.hex()
+
+
+class ArtifactMissing(UserError):
+    """The store holds no artifact of hash `digest`."""
+
+    def __init__(self, digest: str, root: Path):
+        super().__init__(f"artifact {digest} is missing from {root}")
+        self.digest = digest
+
+
+class ArtifactTampered(UserError):
+    """The file named `digest` hashes to `found`."""
+
+    def __init__(self, digest: str, found: str, path: Path):
+        super().__init__(f"artifact {path} is tampered: expected hash {digest}, found {found}")
+        self.digest = digest
+        self.found = found
 
 
 class ArtifactStore:
@@ -45,17 +63,19 @@ class ArtifactStore:
         return self.put_bytes(codec.encode(tensors, metadata))
 
     def get_bytes(self, digest: str) -> bytes:
-        """The artifact's bytes, after checking they still hash to `digest`."""
+        """The artifact's bytes, after checking they still hash to `digest` (ArtifactMissing,
+        ArtifactTampered otherwise)."""
         target = self.path(digest)
         if not target.exists():
-            raise UserError(f"artifact {digest} is missing from {self.root}")
+            raise ArtifactMissing(digest, self.root)
         data = target.read_bytes()
         found = hex_hash(codec.keccak(data))
         if found != digest:
-            raise UserError(f"artifact {target} is tampered: expected hash {digest}, found {found}")
+            raise ArtifactTampered(digest, found, target)
         return data
 
-    def get(self, digest: str) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
+    def get(self, digest: str) -> tuple[State, dict[str, str]]:
+        """The artifact's tensors and metadata: `get_bytes`, decoded (UserError for malformed bytes)."""
         return codec.decode(self.get_bytes(digest))
 
 

@@ -15,9 +15,8 @@ from collections.abc import Mapping, Sequence
 
 import torch
 
+from fl.core.codec import State
 from fl.ml.exact import weighted_mean
-
-State = dict[str, torch.Tensor]
 
 
 def weighted_average(states: Sequence[Mapping[str, torch.Tensor]], weights: Sequence[int],

@@ -131,16 +131,16 @@ class Engine:
     def run_round(self, round_: int, already_open: bool = False) -> RoundMetrics:
         """One round; `already_open` when resuming a round that was opened before a crash."""
         start = time.perf_counter()
-        gas0, txs0, chain0 = self.ledger.stats.gas, self.ledger.stats.txs, self.ledger.stats.seconds
+        before = self.ledger.stats.snapshot()
         selected = self.select(round_)
         for feature in self.features:  # e.g. committee members train too: they score against their own update
             selected = sorted(set(selected) | set(feature.trainers(round_)))
         if not already_open:
             self.ledger.open_round(round_, self.global_hash, selected)
-        t0, chain_t0 = time.perf_counter(), self.ledger.stats.seconds
+        t0, chain_t0 = time.perf_counter(), self.ledger.stats.snapshot()
         updates = self.collect(round_, selected)
         # direct commits spend chain time inside collect: it is not training time
-        collect_seconds = time.perf_counter() - t0 - (self.ledger.stats.seconds - chain_t0)
+        collect_seconds = time.perf_counter() - t0 - self.ledger.stats.since(chain_t0).seconds
         outcome = self.commitments(round_)
         faults.checkpoint(round_, "committed")
         kept = self.participants(round_, updates, outcome)
@@ -162,13 +162,12 @@ class Engine:
             if self.adversary is not None else {}
         weights = np.array([u.num_samples for u in kept], dtype=np.float64)
         train_loss = float(np.dot(weights, [u.train_loss for u in kept]) / weights.sum()) if kept else float("nan")
-        chain_seconds = self.ledger.stats.seconds - chain0
+        spent = self.ledger.stats.since(before)
         row = RoundMetrics(
             round=round_, test_accuracy=accuracy, test_loss=loss, train_loss=train_loss, clients=len(kept),
             excluded=len(selected) - len(kept), seconds=time.perf_counter() - start,
             train_seconds=collect_seconds,
-            chain_seconds=chain_seconds, gas=self.ledger.stats.gas - gas0,
-            txs=self.ledger.stats.txs - txs0, global_model=self.global_hash, **attack_metrics)
+            chain_seconds=spent.seconds, gas=spent.gas, txs=spent.txs, global_model=self.global_hash, **attack_metrics)
         if self.on_round:
             self.on_round(row)
         return row

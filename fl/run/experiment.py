@@ -7,6 +7,7 @@ from dataclasses import asdict
 
 import torch
 
+from fl.chain.task import RoundState
 from fl.core import config
 from fl.core.config import ExperimentConfig
 from fl.core.errors import UserError
@@ -18,8 +19,6 @@ from fl.ml.data import partition as partitioning
 from fl.ml.data import partition_report
 from fl.run.assembly import Assembly, Prepared
 from fl.run.engine import Engine
-
-FINALIZED = 2
 
 
 def describe(cfg: ExperimentConfig) -> str:
@@ -210,9 +209,9 @@ def resume_experiment(run_path) -> RunDir:
         engine = _engine(run, assembly, prepared, store, task, client_ids)
         last = task.current_round()
         record = task.round_record(last) if last else None
-        finalized = last if record is None or record.state == FINALIZED else last - 1
+        finalized = last if record is None or record.state == RoundState.FINALIZED else last - 1
         if record is not None:
-            engine.restore(record.final_model if record.state == FINALIZED else record.start_model,
+            engine.restore(record.final_model if record.state == RoundState.FINALIZED else record.start_model,
                            _load_client_state(run, finalized))
         _repair_metrics(run, engine, task, finalized)
         print(f"  chain {session.network}: FLTask at {task.address}; {finalized} round(s) finalized"

@@ -4,12 +4,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from fl.core.errors import UserError
-from fl.core.paths import PROJECT_ROOT
+from fl.core.paths import ROOT
 
-README = PROJECT_ROOT / "README.md"
+README = ROOT / "README.md"
 
 
 def replace_section(name: str, text: str, path: Path = README) -> None:
+    """Put `text` between the markers of section `name` in `path`, in place of what was there."""
     begin, end = f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
     content = path.read_text()
     if begin not in content or end not in content:

@@ -15,11 +15,11 @@ from pathlib import Path
 import click
 
 from fl.core import config
-from fl.core.paths import PROJECT_ROOT
+from fl.core.paths import ROOT
 from fl.ml.robust.attacks import ATTACKS, NONE
+from fl.tools.readme import replace_section
 
-ROOT = PROJECT_ROOT
-BEGIN, END = "<!-- robustness:begin -->", "<!-- robustness:end -->"
+SECTION = "robustness"  # README.md: between <!-- robustness:begin --> and <!-- robustness:end -->
 ATTACK_NAMES = [NONE, *ATTACKS]
 DEFENCES: dict[str, dict] = {
     "FedAvg": {},
@@ -73,15 +73,6 @@ def table(results: dict[str, dict[str, dict]], attacks: list[str], defences: lis
     return "\n".join(lines)
 
 
-def write_readme(text: str, readme: Path = ROOT / "README.md") -> None:
-    content = readme.read_text()
-    if BEGIN not in content or END not in content:
-        raise click.ClickException(f"{readme} has no {BEGIN} ... {END} markers")
-    head, rest = content.split(BEGIN, 1)
-    _, tail = rest.split(END, 1)
-    readme.write_text(f"{head}{BEGIN}\n{text}\n{END}{tail}")
-
-
 @click.command()
 @click.option("--rounds", default=10, show_default=True)
 @click.option("--train-limit", default=12000, show_default=True, help="Training images used (of 60,000).")
@@ -115,7 +106,7 @@ def main(rounds, train_limit, seed, attacks, defences, runs_dir, out, readme) ->
         text = table(results, attacks, defences)
         print(text)
         if readme:
-            write_readme(text)
+            replace_section(SECTION, text)
 
     guarded(go)
 

@@ -20,7 +20,7 @@ from eth_hash.auto import keccak
 from torch import nn
 
 from fl.core import config
-from fl.core.paths import PROJECT_ROOT
+from fl.core.paths import ROOT
 from fl.ml import algorithms, models
 from fl.ml.algorithms.api import model_part
 from fl.ml.training import evaluate
@@ -29,7 +29,6 @@ from fl.ml.watermark.key import Watermark
 from fl.ml.watermark.signature import bit_accuracy, model_scales
 from fl.tools.readme import replace_section
 
-ROOT = PROJECT_ROOT
 THRESHOLD = 0.9
 FALSE_POSITIVE_KEYS = 100
 FINE_TUNE_SAMPLES = 10_000

@@ -6,8 +6,9 @@ from eth_utils import keccak
 from eth_abi import encode
 
 from fixtures.task import CONFIG_HASH, MODEL_0, MODEL_1, RULE, SALT, UPDATE
+from fl.chain.task import RoundState
 
-OPEN, FINALIZED = 1, 2
+OPEN, FINALIZED = RoundState.OPEN, RoundState.FINALIZED
 
 
 def lower(account):

@@ -4,6 +4,7 @@ import json
 from eth_utils import keccak
 
 from fl.chain import TaskChain
+from fl.chain.task import RoundState
 from fl.core.store import ArtifactStore
 from fl.run.experiment import run_experiment
 
@@ -25,7 +26,7 @@ def test_commitments_and_finalized_hashes_match_the_stored_artifacts(tiny_config
     previous = None
     for r in (1, 2):
         record = task.round_record(r)
-        assert record.state == 2  # finalized
+        assert record.state == RoundState.FINALIZED
         assert record.selected == record.participants == [1, 2, 3]
         assert sorted(record.commitments) == [1, 2, 3]
         for client_id, commitment in record.commitments.items():

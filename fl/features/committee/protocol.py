@@ -35,13 +35,13 @@ class CommitteeRounds:
                global_state: State) -> list[Update]:
         """Score and tally round `round_` (what is already on chain from before a crash stands);
         the updates of `kept` the contract selected, which must be all it selected."""
-        gas0 = self.chain.stats.gas
+        before = self.chain.stats.snapshot()
         if not self.chain.tallied(round_):
             self.chain.close_commits(round_)
             self._score(round_, updates, committed, global_state)
             faults.checkpoint(round_, "scored")
             self.chain.tally(round_)
-        self.gas[round_] = self.gas.get(round_, 0) + self.chain.stats.gas - gas0
+        self.gas[round_] = self.gas.get(round_, 0) + self.chain.stats.since(before).gas
         selected = self.chain.selected(round_)
         by_id = {u.client_id: u for u in kept}
         unusable = [c for c in selected if c not in by_id]

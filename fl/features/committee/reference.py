@@ -8,7 +8,12 @@ from dataclasses import dataclass
 
 from fl.core.config import COMMITTEE_STRATEGIES as STRATEGIES  # ICommittee.Strategy, by value
 
-BPS = 10_000
+BPS = 10_000  # basis points in a whole, as the contracts count fractions
+
+
+def bps(fraction: float) -> int:
+    """`fraction` in basis points, as the contracts take it (a config's 0.5 -> 5000)."""
+    return int(round(fraction * BPS))
 
 
 def bps(fraction: float) -> int:

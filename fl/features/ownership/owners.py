@@ -20,6 +20,7 @@ from pathlib import Path
 import torch
 
 from fl.chain.run_chain import run_chain
+from fl.chain.task import RoundState
 from fl.core import codec
 from fl.core.errors import UserError
 from fl.core.store import hex_hash
@@ -27,7 +28,6 @@ from fl.ml.watermark.key import Watermark, commitment, parse_key
 from fl.ml.watermark.signature import bit_accuracy, false_positive_probability, scale_vector
 
 OWNERSHIP_FILE = "ownership.json"
-FINALIZED = 2  # IFLTask.RoundState
 DEFAULT_THRESHOLD = 0.9
 DEFAULT_ROYALTY_BPS = 1000
 MAX_ROYALTY_BPS = 5000  # ModelToken.MAX_ROYALTY_BPS
@@ -57,7 +57,7 @@ def model_round(task) -> int:
     participants keeps its start model, and the token contract mints no token for such a round:
     the model is the earlier round's). 0 if no finalized round changed the model."""
     round_ = task.current_round()
-    if round_ and task.round_record(round_).state != FINALIZED:
+    if round_ and task.round_record(round_).state != RoundState.FINALIZED:
         round_ -= 1
     while round_ >= 1:
         record = task.round_record(round_)
@@ -83,7 +83,7 @@ def tokenize(run: Path, royalty_bps: int = DEFAULT_ROYALTY_BPS, print_line=print
         registry = (info.get("algorithm") or {}).get("watermark_registry") or \
             RegistryChain.deploy(task.aggregator).address
         ownership = Ownership.deploy(registry, task.aggregator)
-        deploy_gas = ownership.stats.gas
+        deployed = ownership.stats.snapshot()
         round_ = model_round(task)
         if round_ < 1:
             raise UserError(f"run {run} has no finalized round that produced a model to tokenize")
@@ -94,7 +94,7 @@ def tokenize(run: Path, royalty_bps: int = DEFAULT_ROYALTY_BPS, print_line=print
         record = ownership.record(token_id)
         result = {"registry": registry, "token": ownership.token.address, "market": ownership.market.address,
                   "token_id": token_id, "round": round_, "model_hash": record.model_hash, "royalty_bps": royalty_bps,
-                  "gas": {"deploy_token_and_market": deploy_gas, "mint": ownership.stats.gas - deploy_gas}}
+                  "gas": {"deploy_token_and_market": deployed.gas, "mint": ownership.stats.since(deployed).gas}}
     (run / OWNERSHIP_FILE).write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
     owners = sum(c.watermarked for c in record.contributors)
     print_line(f"minted token {token_id} for model {record.model_hash} (round {round_}): "

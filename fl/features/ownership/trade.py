@@ -45,9 +45,9 @@ def _withdraw_all(ownership, payees: list[str], print_line) -> tuple[int, int]:
     """Each payee withdraws from its own account; returns (wei received in all, gas of one withdrawal)."""
     received, gas = 0, 0
     for payee in payees:
-        before = ownership.stats.gas
+        before = ownership.stats.snapshot()
         amount = ownership.withdraw(payee)
-        gas = ownership.stats.gas - before
+        gas = ownership.stats.since(before).gas
         received += amount
         print_line(f"  {payee} withdrew {_eth(amount)}")
     return received, gas
@@ -57,11 +57,12 @@ def _sale(ownership, token_id: int, seller, buyer, price: int, print_line) -> tu
     """`seller` lists, `buyer` buys at `price`; returns the amounts credited and the gas of each step."""
     payees = [c.account for c in ownership.record(token_id).contributors] + [seller]
     owed_before = {p: ownership.owed(p) for p in payees}
-    g0 = ownership.stats.gas
+    before = ownership.stats.snapshot()
     ownership.list(token_id, price, seller)
-    g1 = ownership.stats.gas
+    listing = ownership.stats.since(before)
+    before = ownership.stats.snapshot()
     ownership.buy(token_id, buyer, price)
-    g2 = ownership.stats.gas
+    buying = ownership.stats.since(before)
     credited = {p: ownership.owed(p) - owed_before[p] for p in dict.fromkeys(payees)}
     if sum(credited.values()) != price:
         raise UserError(f"the sale credited {sum(credited.values())} wei in all, not the price {price}")
@@ -72,7 +73,7 @@ def _sale(ownership, token_id: int, seller, buyer, price: int, print_line) -> tu
     for payee, amount in credited.items():
         role = "seller" if payee == seller else "contributor"
         print_line(f"  {payee} ({role}): {_eth(amount)}")
-    return credited, {"approve_and_list": g1 - g0, "buy": g2 - g1}
+    return credited, {"approve_and_list": listing.gas, "buy": buying.gas}
 
 
 def trade(run: Path, price_wei: int, resale_price_wei: int, print_line=print) -> dict:

@@ -7,9 +7,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from fl.core.codec import State
 from fl.core.config import TrainConfig
-
-State = dict[str, torch.Tensor]
 
 #: Prefix of the tensors in a global artifact that are the algorithm's server state (SCAFFOLD's
 #: control variate, FedAdam's moments, ...), as opposed to the model's own state.

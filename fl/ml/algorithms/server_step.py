@@ -21,7 +21,7 @@ import torch
 from fl.ml.algorithms.api import State
 from fl.ml.exact import widen
 
-Float64State = dict[str, torch.Tensor]
+Float64State = State  # every tensor float64
 
 
 def floating(state: State) -> list[str]:

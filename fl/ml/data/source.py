@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from fl.core.errors import UserError
-from fl.core.paths import PROJECT_ROOT
+from fl.core.paths import ROOT
 
 #: the project's own data folder (git-ignored); downloads go here unless data.root is given
-PROJECT_DATA_DIR = PROJECT_ROOT / "data"
+PROJECT_DATA_DIR = ROOT / "data"
 
 Found = TypeVar("Found")
 

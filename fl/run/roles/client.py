@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from fl.chain import bitmap
+from fl.chain.task import RoundState
 from fl.core import config
 from fl.core.errors import UserError
 from fl.core.store import ArtifactStore
@@ -23,7 +24,6 @@ from fl.run.assembly import Assembly
 from fl.run.engine import train_one
 
 POLL_SECONDS = 0.2
-FINALIZED = 2
 
 
 def _wait_for(path: Path, timeout: float) -> None:
@@ -83,7 +83,7 @@ def run_client(rpc: str, key: str, folder: str | Path, index: int, timeout: floa
                       flush=True)
                 trained += 1
             last = cfg.train.rounds
-            if task.current_round() == last and task.round_record(last).state == FINALIZED:
+            if task.current_round() == last and task.round_record(last).state == RoundState.FINALIZED:
                 return trained
             if time.monotonic() > deadline:
                 raise UserError(f"client {client_id}: the task did not finish within {timeout:g} s")

@@ -16,9 +16,7 @@ import click
 
 from fl.chain.keys import client_private_key
 from fl.core.errors import UserError, guarded
-from fl.core.paths import PROJECT_ROOT
-
-ROOT = PROJECT_ROOT
+from fl.core.paths import ROOT
 
 
 def spawn(*args: str) -> subprocess.Popen:

@@ -26,7 +26,10 @@ def cli() -> None:
 @click.option("--readme/--no-readme", default=False,
               help="Also write the table into README.md (section bench; bench-gpu for a cuda device).")
 def suite(sizes: str, rounds: int, networks: str, device: str, out_dir: str, readme: bool) -> None:
-    """The issue-7 suite: floor, rounds at each client count on each chain and off, memory, start-up."""
+    """The full benchmark suite.
+
+    The centralized floor, FedAvg rounds at each client count on each chain and off, peak memory,
+    start-up, and whether every variant gave the same global model."""
     def go():
         chains = [] if networks == "none" else networks.split(",")
         if device.startswith("cuda") and not torch.cuda.is_available():
@@ -54,7 +57,9 @@ def suite(sizes: str, rounds: int, networks: str, device: str, out_dir: str, rea
 @click.option("--readme/--no-readme", default=False,
               help="Also write the table into README.md (section chain-bench, or chain-bench-<network>).")
 def chain(sizes: str, rounds: int, network: str, out: str, readme: bool) -> None:
-    """Chain cost per round (issue 4): chain seconds, gas, and round time with / without the chain."""
+    """The chain's cost per round.
+
+    Chain seconds, gas and transactions per round, and the round time with and without the chain."""
     import json
 
     def go():

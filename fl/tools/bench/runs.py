@@ -11,9 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fl.core.errors import UserError
-from fl.core.paths import PROJECT_ROOT
-
-ROOT = PROJECT_ROOT
+from fl.core.paths import ROOT
 
 
 @dataclass

@@ -23,9 +23,8 @@ from typing import Any
 
 import torch
 
+from fl.core.codec import State
 from fl.core.params import Parametrized
-
-State = dict[str, torch.Tensor]
 
 
 class Layout:
