@@ -39,15 +39,11 @@ _launch_on_free_ports()
 pytest_plugins = ["fixtures.task", "fixtures.ownership", "fixtures.committee", "fixtures.torch_context",
                   "fixtures.data_files", "fixtures.runs"]
 
-#: test folders whose tests never touch the chain: no snapshot and revert around each of them
-WITHOUT_CHAIN = {"core", "ml"}
-
 
 @pytest.fixture(autouse=True)
-def isolation(request):
-    """Every test that may touch the chain runs isolated (Brownie reverts the chain after it)."""
-    if Path(request.node.path).resolve().relative_to(ROOT / "tests").parts[0] not in WITHOUT_CHAIN:
-        request.getfixturevalue("fn_isolation")
+def isolation(fn_isolation):
+    """Every test runs isolated: Brownie reverts the chain after it (tests/core and tests/ml, whose
+    tests never touch the chain, override this with a fixture that does nothing)."""
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -1,0 +1,7 @@
+"""Tests of fl/ml/: they never touch the chain."""
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def isolation():
+    """No chain snapshot and revert around these tests."""
