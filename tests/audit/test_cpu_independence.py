@@ -184,7 +184,7 @@ def server_step_hashes() -> dict[str, str]:
     return digest
 
 
-HASHES = "import sys, json; sys.path.insert(0, 'tests'); import test_cpu_independence as t; " \
+HASHES = "import sys, json; sys.path.insert(0, 'tests/audit'); import test_cpu_independence as t; " \
          "print(json.dumps(t.server_step_hashes()))"
 
 
