@@ -35,7 +35,7 @@ class Setup:
     cfg: Any  # fl.core.config.ExperimentConfig
     task: Any  # fl.chain.TaskChain
     client_ids: list[int]
-    algorithm: Any  # fl.ml.algorithms.api-compatible algorithm
+    algorithm: Any  # fl.ml.algorithms.base.Algorithm
     #: the run's chain.json (what a resumed run reads back); features add their entries
     info: dict[str, Any] = field(default_factory=dict)
     #: the features set up before this one, by name (rewards pays the committee set up first)
