@@ -310,23 +310,6 @@ def assert_agree(run_path, expect_ok: bool):
     return text
 
 
-@pytest.fixture(scope="module")
-def honest_run(tmp_path_factory, FLTask):
-    from fl.core import config
-    from fl.run.experiment import run_experiment
-
-    cfg = config.build(None, {"data.name": "synthetic-images", "train.clients": 3, "train.rounds": 2,
-                              "output.runs_dir": str(tmp_path_factory.mktemp("runs")), "output.progress": False})
-    return run_experiment(cfg).path
-
-
-@pytest.fixture
-def run_copy(honest_run, tmp_path):
-    target = tmp_path / honest_run.name
-    shutil.copytree(honest_run, target)
-    return target
-
-
 def record(run_path, round_):
     from fl.chain import TaskChain
 
@@ -420,24 +403,8 @@ def test_agree_on_weights_that_lie(tiny_config, monkeypatch):
     assert "round 1: FAIL weights: weights on chain [1, 1, 1]" in assert_agree(run.path, False)
 
 
-def test_agree_on_an_excluded_nan_update(tiny_config, monkeypatch):
-    import torch
-
-    from fl.ml import algorithms
-    from fl.ml.algorithms.fedavg import FedAvg
-    from fl.run.experiment import run_experiment
-
-    class NaNForClient2(FedAvg):
-        def client_update(self, ctx):
-            update = super().client_update(ctx)
-            if ctx.client_id == 2:
-                update.tensors = {k: torch.full_like(v, float("nan")) if v.is_floating_point() else v
-                                  for k, v in update.tensors.items()}
-            return update
-
-    with monkeypatch.context() as patch:
-        patch.setitem(algorithms.ALGORITHMS, "fedavg", NaNForClient2)
-        run = run_experiment(tiny_config(**{"train.rounds": 1}))
+def test_agree_on_an_excluded_nan_update(nan_run):
+    run = nan_run(lambda ctx: ctx.client_id == 2, rounds=1)
     assert "round 1: OK (2 updates aggregated" in assert_agree(run.path, True)
 
 
@@ -518,24 +485,8 @@ def test_what_refverify_cannot_check_is_unsupported_never_ok():
     assert Result([Verdict("setup"), Verdict("round 1")]).exit_code == 0
 
 
-def test_agree_on_an_empty_round(tiny_config, monkeypatch):
+def test_agree_on_an_empty_round(nan_run):
     """Every update of round 1 is invalid: the round is finalized with no participants on its start model."""
-    import torch
-
-    from fl.ml import algorithms
-    from fl.ml.algorithms.fedavg import FedAvg
-    from fl.run.experiment import run_experiment
-
-    class NaNInRound1(FedAvg):
-        def client_update(self, ctx):
-            update = super().client_update(ctx)
-            if ctx.round == 1:
-                update.tensors = {k: torch.full_like(v, float("nan")) if v.is_floating_point() else v
-                                  for k, v in update.tensors.items()}
-            return update
-
-    with monkeypatch.context() as patch:
-        patch.setitem(algorithms.ALGORITHMS, "fedavg", NaNInRound1)
-        run = run_experiment(tiny_config(**{"train.rounds": 2}))
+    run = nan_run(lambda ctx: ctx.round == 1, rounds=2)
     text = assert_agree(run.path, True)
     assert "round 1: OK (no updates aggregated)" in text and "round 2: OK (3 updates aggregated" in text

@@ -13,23 +13,6 @@ from fl.ml.algorithms.fedavg import FedAvg
 from fl.run.experiment import run_experiment
 
 
-@pytest.fixture(scope="module")
-def honest_run(tmp_path_factory, FLTask):
-    """One tiny honest run (3 clients, 2 rounds) shared by the tamper tests, which each tamper a copy."""
-    from fl.core import config
-
-    cfg = config.build(None, {"data.name": "synthetic-images", "train.clients": 3, "train.rounds": 2,
-                              "output.runs_dir": str(tmp_path_factory.mktemp("runs")), "output.progress": False})
-    return run_experiment(cfg).path
-
-
-@pytest.fixture
-def run_copy(honest_run, tmp_path):
-    target = tmp_path / honest_run.name
-    shutil.copytree(honest_run, target)
-    return target
-
-
 def verify(run_path):
     info = json.loads((run_path / "chain.json").read_text())
     return verify_task(run_path, TaskChain.attach(info["contract"]))
@@ -145,21 +128,8 @@ def test_edited_task_config_fails(run_copy):
     assert any(m.startswith("config: the chain recorded 0x") for m in messages)
 
 
-class NaNForClient2(FedAvg):
-    """A client whose update is NaN: it commits, the aggregator must exclude it."""
-
-    def client_update(self, ctx):
-        update = super().client_update(ctx)
-        if ctx.client_id == 2:
-            update.tensors = {k: torch.full_like(v, float("nan")) if v.is_floating_point() else v
-                              for k, v in update.tensors.items()}
-        return update
-
-
-def test_nan_update_is_excluded_and_the_run_still_verifies(tiny_config, monkeypatch):
-    with monkeypatch.context() as patch:
-        patch.setitem(algorithms.ALGORITHMS, "fedavg", NaNForClient2)
-        run = run_experiment(tiny_config(**{"train.rounds": 1}))
+def test_nan_update_is_excluded_and_the_run_still_verifies(nan_run):
+    run = nan_run(lambda ctx: ctx.client_id == 2, rounds=1)
     rows = run.read_metrics()
     assert (rows[0].clients, rows[0].excluded) == (2, 1)
     report = verify(run.path)
@@ -350,21 +320,9 @@ def test_start_model_recipe_is_the_runs_for_every_algorithm(name, tiny_config, t
 
 # --- a round in which no update can be used ----------------------------------------------------------
 
-class NaNForEveryoneInRound1(FedAvg):
+def test_a_round_without_usable_updates_keeps_its_start_model_and_verifies(nan_run):
     """Every client's round-1 update is NaN: the round has nothing to aggregate."""
-
-    def client_update(self, ctx):
-        update = super().client_update(ctx)
-        if ctx.round == 1:
-            update.tensors = {k: torch.full_like(v, float("nan")) if v.is_floating_point() else v
-                              for k, v in update.tensors.items()}
-        return update
-
-
-def test_a_round_without_usable_updates_keeps_its_start_model_and_verifies(tiny_config, monkeypatch):
-    with monkeypatch.context() as patch:
-        patch.setitem(algorithms.ALGORITHMS, "fedavg", NaNForEveryoneInRound1)
-        run = run_experiment(tiny_config(**{"train.rounds": 2}))
+    run = nan_run(lambda ctx: ctx.round == 1, rounds=2)
     task = TaskChain.attach(json.loads((run.path / "chain.json").read_text())["contract"])
     empty, next_round = task.round_record(1), task.round_record(2)
     assert (empty.participants, empty.final_model) == ([], empty.start_model)
