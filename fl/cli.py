@@ -119,6 +119,9 @@ def cli() -> None:
     """OnChainFL: federated learning with every round committed to an Ethereum chain."""
 
 
+ENGINES = ("inprocess", "flower")
+
+
 @cli.command()
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), help="YAML preset (see configs/).")
 @click.option("--algo", help=f"Federated algorithm: {_choices('algo')}.")
@@ -155,21 +158,40 @@ def cli() -> None:
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Any config field, e.g. --set data.params.alpha=0.5.")
 @click.option("--no-progress", is_flag=True, help="No progress bars.")
 @click.option("--resume", type=click.Path(file_okay=False), help="Continue a killed run from its folder (runs/<id>).")
-def run(config_file, params, sets, no_progress, resume, **knobs) -> None:
+@click.option("--engine", type=click.Choice(ENGINES), default="inprocess", show_default=True,
+              help="inprocess: every client in this process; flower: clients as Flower ClientApps on Flower's "
+                   "simulation engine (Ray), in parallel.")
+@click.option("--client-cpus", type=float, default=1.0, show_default=True,
+              help="Flower engine: CPUs each ClientApp gets (clients in parallel = CPUs / this).")
+@click.option("--client-gpus", type=float, default=0.0, show_default=True,
+              help="Flower engine: GPUs each ClientApp gets (e.g. 0.25: four clients share a GPU).")
+def run(config_file, params, sets, no_progress, resume, engine, client_cpus, client_gpus, **knobs) -> None:
     """Run one experiment on the chain and write runs/<run-id>/."""
     from fl.run.experiment import resume_experiment, run_experiment
 
+    flower_given = [flag for flag, value, default in (("--client-cpus", client_cpus, 1.0),
+                                                      ("--client-gpus", client_gpus, 0.0)) if value != default]
+    if engine != "flower" and flower_given:
+        raise UserError(f"{', '.join(flower_given)} set(s) the Flower engine's resources; add --engine flower")
     if resume:
         given = [f"--{k.replace('_', '-')}" for k, v in knobs.items() if v is not None] + \
-            (["--config"] if config_file else []) + (["--set"] if sets else []) + (["--param"] if params else [])
+            (["--config"] if config_file else []) + (["--set"] if sets else []) + (["--param"] if params else []) + \
+            (["--engine"] if engine != "inprocess" else [])
         if given:
-            raise UserError(f"--resume continues a run with its own config.yaml; drop {', '.join(given)}")
+            raise UserError(f"--resume continues a run with its own config.yaml on the in-process engine; "
+                            f"drop {', '.join(given)}")
         resume_experiment(resume)
         return
     set_values = {**parse_params(params), **parse_set(sets)}
     if no_progress:
         set_values["output.progress"] = False
-    run_experiment(build_config(config_file, knobs, set_values))
+    cfg = build_config(config_file, knobs, set_values)
+    if engine == "flower":
+        from fl.run.flower.simulation import run_flower_experiment
+
+        run_flower_experiment(cfg, client_cpus, client_gpus)
+    else:
+        run_experiment(cfg)
 
 
 @cli.command()

@@ -178,6 +178,30 @@ class TaskChain:
                 self._send("register", sender=address)
         return self._adopt(addresses, private_keys)
 
+    def register_signed(self, addresses: list[str], signatures: list[bytes]) -> list[int]:
+        """Relay registrations that the clients signed themselves (`Register(experiment, client)`),
+        `batch_size` at a time; returns the ids the contract gave them, in order. The aggregator
+        never holds these clients' keys: they sign wherever they run (a Flower SuperNode)."""
+        if self.current_round() != 0:
+            raise UserError(f"task {self.address} is past round 1: registration closed when round 1 opened")
+        for address, signature in zip(addresses, signatures):
+            digest = signing.register_digest(self.domain, self.experiment_id, address)
+            if signing.recover_signer(digest, signature) != address:
+                raise UserError(f"client {address}'s registration is not signed by its key (for experiment "
+                                f"{self.experiment_id} on task {self.address})")
+        for start in range(0, len(addresses), self.batch_size):
+            try:
+                self._send("registerBatch", addresses[start:start + self.batch_size],
+                           signatures[start:start + self.batch_size], sender=self.aggregator)
+            except ChainRejected as exc:
+                raise UserError(f"the task refused the registrations: {exc.reason}") from None
+        ids = []
+        for address in addresses:
+            client_id = int(self.contract.clientId(address))
+            self.clients[client_id] = address
+            ids.append(client_id)
+        return ids
+
     def _adopt(self, addresses: list[str], private_keys: list[str]) -> list[int]:
         ids = []
         for address, key in zip(addresses, private_keys):

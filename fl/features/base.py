@@ -27,6 +27,8 @@ from fl.ml.algorithms.api import State, Update
 
 #: the ways of running a round: in one process, or an aggregator with clients in their own processes
 SIMULATION, PROCESSES = "simulation", "processes"
+#: clients as Flower ClientApps (Flower's simulation engine, or SuperNodes of a deployment)
+FLOWER = "flower"
 
 
 @dataclass
@@ -78,7 +80,7 @@ class Feature:
     #: the config section that switches it on and sets it (fl/core/config.py), or None
     section: ClassVar[str | None] = None
     #: the ways of running it supports; `unsupported` says why the others cannot
-    modes: ClassVar[frozenset[str]] = frozenset({SIMULATION, PROCESSES})
+    modes: ClassVar[frozenset[str]] = frozenset({SIMULATION, PROCESSES, FLOWER})
     unsupported: ClassVar[str] = ""
 
     @classmethod

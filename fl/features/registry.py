@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fl.core.errors import UserError
 from fl.features.attendance.feature import AttendanceFeature
-from fl.features.base import PROCESSES, SIMULATION, Feature
+from fl.features.base import FLOWER, PROCESSES, SIMULATION, Feature
 from fl.features.committee.feature import CommitteeFeature
 from fl.features.rewards.feature import RewardsFeature
 from fl.features.watermark.feature import WatermarkKeysFeature
@@ -17,7 +17,8 @@ FEATURES: tuple[type[Feature], ...] = (
 )
 
 #: how each way of running is named in messages
-MODE_PHRASES = {SIMULATION: "the in-process simulation", PROCESSES: "client and aggregator processes"}
+MODE_PHRASES = {SIMULATION: "the in-process simulation", PROCESSES: "client and aggregator processes",
+                FLOWER: "the Flower engine"}
 
 
 def enabled(cfg) -> list[type[Feature]]:

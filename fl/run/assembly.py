@@ -15,7 +15,7 @@ from torch import nn
 from fl.core.config import DEVICES, OPTIMIZERS, ExperimentConfig
 from fl.core.errors import UserError, choices_error
 from fl.features import registry
-from fl.features.base import PROCESSES, SIMULATION, Feature, Setup
+from fl.features.base import FLOWER, PROCESSES, SIMULATION, Feature, Setup
 from fl.ml import algorithms, data, models, robust
 from fl.ml.algorithms.base import Algorithm
 from fl.ml.data import augment
@@ -25,7 +25,7 @@ from fl.ml.robust import attacks
 from fl.ml.training import deterministic_device
 from fl.run.engine import Engine
 
-MODES = (SIMULATION, PROCESSES)
+MODES = (SIMULATION, PROCESSES, FLOWER)
 
 
 def check_names(cfg: ExperimentConfig) -> None:
@@ -72,7 +72,7 @@ def prepare(cfg: ExperimentConfig) -> Prepared:
 
 
 class Assembly:
-    """One run of `cfg` in `mode` (SIMULATION or PROCESSES): its features and its engine."""
+    """One run of `cfg` in `mode` (SIMULATION, PROCESSES or FLOWER): its features and its engine."""
 
     def __init__(self, cfg: ExperimentConfig, mode: str = SIMULATION):
         if mode not in MODES:
@@ -81,6 +81,12 @@ class Assembly:
         if mode == PROCESSES and cfg.attack.name != "none":
             raise UserError(f"attack {cfg.attack.name!r} cannot run with {registry.MODE_PHRASES[mode]}: its malicious "
                             "clients are simulated inside the in-process engine; run it with `python -m fl run`")
+        if mode == FLOWER and not cfg.chain.enabled:
+            raise UserError("the Flower engine commits every round on chain: chain.enabled false runs only with the "
+                            "in-process engine (--engine inprocess)")
+        if mode == FLOWER and cfg.chain.commit_mode != "batch":
+            raise UserError(f"chain.commit_mode {cfg.chain.commit_mode!r} cannot run on the Flower engine: its clients "
+                            "sign and the server relays their commitments (commit_mode batch)")
         self.cfg, self.mode = cfg, mode
         self.features: list[Feature] = [feature(cfg) for feature in registry.check(cfg, mode)]
 

@@ -70,6 +70,7 @@ class Engine:
         self.features = list(features)
         #: called with (round, client states) before a round is finalized, to checkpoint them
         self.on_trained: Callable[[int, dict[int, dict]], None] | None = None
+        self._round_start, self._round_stats = 0.0, None  # set by begin_round
 
     def restore(self, global_hash: str, client_state: dict[int, dict] | None = None) -> None:
         """Continue from a stored global artifact (resuming a run)."""
@@ -130,17 +131,30 @@ class Engine:
 
     def run_round(self, round_: int, already_open: bool = False) -> RoundMetrics:
         """One round; `already_open` when resuming a round that was opened before a crash."""
-        start = time.perf_counter()
-        before = self.ledger.stats.snapshot()
+        selected = self.begin_round(round_, already_open)
+        t0, chain_t0 = time.perf_counter(), self.ledger.stats.snapshot()
+        updates = self.collect(round_, selected)
+        # direct commits spend chain time inside collect: it is not training time
+        collect_seconds = time.perf_counter() - t0 - self.ledger.stats.since(chain_t0).seconds
+        return self.end_round(round_, selected, updates, collect_seconds)
+
+    def begin_round(self, round_: int, already_open: bool = False) -> list[int]:
+        """Select the round's clients and open the round on chain with the global model's hash;
+        returns the clients that train. Another engine (Flower's) sends them the global model
+        and hands their updates to `end_round`."""
+        self._round_start = time.perf_counter()
+        self._round_stats = self.ledger.stats.snapshot()
         selected = self.select(round_)
         for feature in self.features:  # e.g. committee members train too: they score against their own update
             selected = sorted(set(selected) | set(feature.trainers(round_)))
         if not already_open:
             self.ledger.open_round(round_, self.global_hash, selected)
-        t0, chain_t0 = time.perf_counter(), self.ledger.stats.snapshot()
-        updates = self.collect(round_, selected)
-        # direct commits spend chain time inside collect: it is not training time
-        collect_seconds = time.perf_counter() - t0 - self.ledger.stats.since(chain_t0).seconds
+        return selected
+
+    def end_round(self, round_: int, selected: list[int], updates: dict[int, Update],
+                  collect_seconds: float) -> RoundMetrics:
+        """The round's commitments in, the accepted and valid updates aggregated, the round
+        finalized on chain, the new global model evaluated; its metrics row."""
         outcome = self.commitments(round_)
         faults.checkpoint(round_, "committed")
         kept = self.participants(round_, updates, outcome)
@@ -162,10 +176,10 @@ class Engine:
             if self.adversary is not None else {}
         weights = np.array([u.num_samples for u in kept], dtype=np.float64)
         train_loss = float(np.dot(weights, [u.train_loss for u in kept]) / weights.sum()) if kept else float("nan")
-        spent = self.ledger.stats.since(before)
+        spent = self.ledger.stats.since(self._round_stats)
         row = RoundMetrics(
             round=round_, test_accuracy=accuracy, test_loss=loss, train_loss=train_loss, clients=len(kept),
-            excluded=len(selected) - len(kept), seconds=time.perf_counter() - start,
+            excluded=len(selected) - len(kept), seconds=time.perf_counter() - self._round_start,
             train_seconds=collect_seconds,
             chain_seconds=spent.seconds, gas=spent.gas, txs=spent.txs, global_model=self.global_hash, **attack_metrics)
         if self.on_round:

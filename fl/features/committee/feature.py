@@ -22,7 +22,7 @@ class CommitteeFeature(Feature):
     name = "committee"
     section = "committee"
     modes = frozenset({SIMULATION})
-    unsupported = "its members score from their own accounts, and client processes do not score"
+    unsupported = "its members score from their own accounts, which only the in-process engine has them do"
 
     @classmethod
     def enabled(cls, cfg) -> bool:

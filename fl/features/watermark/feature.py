@@ -19,7 +19,7 @@ class WatermarkKeysFeature(Feature):
     name = "watermark keys"
     section = "algorithm.params"
     modes = frozenset({SIMULATION})
-    unsupported = "each owner draws its key from its own account before round 1, and client processes do not"
+    unsupported = "each owner draws its key from its own account before round 1, which only the in-process engine has them do"
 
     @classmethod
     def enabled(cls, cfg) -> bool:

@@ -1,0 +1,122 @@
+"""One party of a Flower run: its shard, its key, its trainer; Flower's ClientApp (client_app.py)
+calls it. The client trains exactly as a client of the in-process engine (fl.run.engine), stores
+nothing and talks to no chain: it signs its registration and each update's hash with its own
+key, and the server relays the signatures."""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from fl.chain import signing
+from fl.chain.keys import client_private_key
+from fl.core import codec, config
+from fl.core.errors import UserError
+from fl.core.store import hex_hash
+from fl.ml.algorithms.api import Update
+from fl.ml.robust import attacks
+from fl.run.assembly import Prepared, prepare
+from fl.run.engine import client_context
+from fl.run.flower.protocol import NODE, SEEDED, Task
+
+
+@dataclass
+class Trainer:
+    """What every client of one run shares inside one process: the config, the data, the
+    algorithm, one work model (as in the in-process engine) and the adversary, if any."""
+    cfg: config.ExperimentConfig
+    prepared: Prepared
+    work_model: torch.nn.Module
+    adversary: attacks.Adversary | None
+
+
+_TRAINERS: dict[str, Trainer] = {}  # by config hash: a Ray actor serves many clients of one run
+
+
+def trainer(task: Task) -> Trainer:
+    import yaml
+
+    cfg = config.validate(config.from_dict(yaml.safe_load(task.config_yaml)))
+    key = cfg.config_hash()
+    if key not in _TRAINERS:
+        _TRAINERS.clear()
+        torch.set_num_threads(task.threads)
+        prepared = prepare(cfg)
+        client_ids = list(range(1, cfg.train.clients + 1))  # the ids registration gives, in partition order
+        _TRAINERS[key] = Trainer(cfg, prepared, copy.deepcopy(prepared.model),
+                                 attacks.adversary(cfg, client_ids, prepared.dataset))
+    return _TRAINERS[key]
+
+
+def private_key(task: Task, partition: int, node_config) -> str:
+    """The client's Ethereum key: the simulation's key of its partition, or its SuperNode's own."""
+    if task.keys == SEEDED:
+        return client_private_key(trainer(task).cfg.seed, partition)
+    if task.keys == NODE:
+        path = node_config.get("key-file")
+        if not path:
+            raise UserError("this SuperNode has no Ethereum key: start it with --node-config \"key-file='PATH'\" "
+                            "(a file holding a 0x-prefixed private key)")
+        try:
+            key = Path(str(path)).read_text().strip()
+        except OSError as exc:
+            raise UserError(f"this SuperNode's key-file {path} cannot be read: {exc.strerror}") from None
+        if not (key.startswith("0x") and len(key) == 66):
+            raise UserError(f"this SuperNode's key-file {path} does not hold a 0x-prefixed 32-byte private key")
+        return key
+    raise UserError(f"unknown key source {task.keys!r}")
+
+
+def partition_of(node_config, clients: int) -> int:
+    if "partition-id" not in node_config:
+        raise UserError("this SuperNode has no partition-id in its node config (--node-config \"partition-id=0\")")
+    partition = int(node_config["partition-id"])
+    if not 0 <= partition < clients:
+        raise UserError(f"partition-id {partition} is out of range: the run has {clients} clients (0..{clients - 1})")
+    return partition
+
+
+def address_of(key: str) -> str:
+    from eth_account import Account
+
+    return Account.from_key(key).address
+
+
+def registration(task: Task, node_config) -> tuple[int, str, bytes]:
+    """(partition, address, signature of Register(experiment, address))."""
+    cfg = trainer(task).cfg
+    partition = partition_of(node_config, cfg.train.clients)
+    key = private_key(task, partition, node_config)
+    address = address_of(key)
+    return partition, address, signing.sign_digest(key, signing.register_digest(task.domain, task.experiment, address))
+
+
+@dataclass
+class Trained:
+    update: Update
+    metadata: dict[str, str]
+    digest: str
+    signature: bytes
+
+
+def train(task: Task, node_config, round_: int, client_id: int, global_state, global_hash: str,
+          global_metadata: dict[str, str], own_state: dict) -> Trained:
+    """One round's local training, as the in-process engine runs it; the update's hash signed.
+    The global model is first checked against the hash the server opened the round with."""
+    run = trainer(task)
+    found = hex_hash(codec.keccak(codec.encode(global_state, global_metadata)))
+    if found != global_hash:
+        raise UserError(f"round {round_}: the global model received hashes to {found}, not to the round's "
+                        f"{global_hash}: altered in transit")
+    partition = partition_of(node_config, run.cfg.train.clients)
+    key = private_key(task, partition, node_config)
+    ctx = client_context(run.cfg, run.work_model, run.prepared.dataset, run.prepared.parts[partition], round_,
+                         client_id, global_state, own_state)
+    update = (run.adversary.client_update(run.prepared.algorithm, ctx) if run.adversary is not None
+              else run.prepared.algorithm.client_update(ctx))
+    metadata = update.metadata(round_)
+    digest = hex_hash(codec.keccak(codec.encode(update.tensors, metadata)))
+    signature = signing.sign_digest(key, signing.commit_digest(task.domain, task.experiment, round_, digest))
+    return Trained(update, metadata, digest, signature)
