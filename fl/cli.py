@@ -218,39 +218,6 @@ def rewards(run_dir: str, network: str | None) -> None:
 
 
 @cli.command()
-@click.option("--rpc", required=True, help="JSON-RPC URL of the node, e.g. http://127.0.0.1:8545.")
-@click.option("--store", "folder", required=True, type=click.Path(file_okay=False),
-              help="Shared folder: the run folder the aggregator publishes (config, chain records, artifacts).")
-@click.option("--config", "config_file", type=click.Path(dir_okay=False), help="YAML preset (see configs/).")
-@click.option("--clients", type=int, help="Number of client processes to wait for.")
-@click.option("--rounds", type=int, help="Number of rounds.")
-@click.option("--dataset", help="Data set (each client process holds its own shard of it).")
-@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Any config field.")
-@click.option("--key", envvar="FL_KEY", help="Aggregator's private key (env FL_KEY; default: the node's first unlocked account).")
-@click.option("--round-timeout", type=float, default=300.0, show_default=True,
-              help="Seconds to wait for the selected clients' commitments before aggregating without the missing.")
-def aggregator(rpc, folder, config_file, sets, key, round_timeout, **knobs) -> None:
-    """The aggregator as its own process: deploy, wait for clients, run the rounds on chain."""
-    from fl.run.roles.aggregator import run_aggregator
-
-    run_aggregator(build_config(config_file, knobs, parse_set(sets)), rpc, folder, key, round_timeout)
-
-
-@cli.command()
-@click.option("--rpc", required=True, help="JSON-RPC URL of the node, e.g. http://127.0.0.1:8545.")
-@click.option("--key", required=True, envvar="FL_KEY", help="This client's private key (env FL_KEY).")
-@click.option("--store", "folder", required=True, type=click.Path(file_okay=False),
-              help="The shared folder the aggregator publishes.")
-@click.option("--index", type=int, required=True, help="Which shard of the task's partition this client holds (0-based).")
-@click.option("--timeout", type=float, default=600.0, show_default=True, help="Give up after this many seconds.")
-def client(rpc, key, folder, index, timeout) -> None:
-    """One client as its own process: register, then train and commit whenever a round selects it."""
-    from fl.run.roles.client import run_client
-
-    run_client(rpc, key, folder, index, timeout)
-
-
-@cli.command()
 @click.argument("runs", nargs=-1, required=True, type=click.Path(file_okay=False))
 @click.option("--out", default="runs/compare.png", show_default=True, help="Where the PNG of the accuracy curves goes.")
 def compare(runs, out) -> None:

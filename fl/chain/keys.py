@@ -3,7 +3,7 @@
 Client k of an experiment signs with the key keccak256("onchainfl/client" | seed | k), so the
 same seed gives the same addresses and therefore the same on-chain records. These keys are
 public knowledge: fine for a simulation on a local chain, never for real funds. A real client
-process brings its own key (see `fl client --key`).
+party brings its own key (a Flower SuperNode's key-file; see fl/run/flower/).
 """
 from __future__ import annotations
 

@@ -25,10 +25,9 @@ from typing import Any, ClassVar
 from fl.core.errors import UserError
 from fl.ml.algorithms.api import State, Update
 
-#: the ways of running a round: in one process, or an aggregator with clients in their own processes
-SIMULATION, PROCESSES = "simulation", "processes"
-#: clients as Flower ClientApps (Flower's simulation engine, or SuperNodes of a deployment)
-FLOWER = "flower"
+#: the ways of running a round: every client in one process (the in-process engine), or the
+#: clients as Flower ClientApps (Flower's simulation engine, or the SuperNodes of a deployment)
+SIMULATION, FLOWER = "simulation", "flower"
 
 
 @dataclass
@@ -80,7 +79,7 @@ class Feature:
     #: the config section that switches it on and sets it (fl/core/config.py), or None
     section: ClassVar[str | None] = None
     #: the ways of running it supports; `unsupported` says why the others cannot
-    modes: ClassVar[frozenset[str]] = frozenset({SIMULATION, PROCESSES, FLOWER})
+    modes: ClassVar[frozenset[str]] = frozenset({SIMULATION, FLOWER})
     unsupported: ClassVar[str] = ""
 
     @classmethod

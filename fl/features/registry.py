@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fl.core.errors import UserError
 from fl.features.attendance.feature import AttendanceFeature
-from fl.features.base import FLOWER, PROCESSES, SIMULATION, Feature
+from fl.features.base import FLOWER, SIMULATION, Feature
 from fl.features.committee.feature import CommitteeFeature
 from fl.features.rewards.feature import RewardsFeature
 from fl.features.watermark.feature import WatermarkKeysFeature
@@ -17,8 +17,7 @@ FEATURES: tuple[type[Feature], ...] = (
 )
 
 #: how each way of running is named in messages
-MODE_PHRASES = {SIMULATION: "the in-process simulation", PROCESSES: "client and aggregator processes",
-                FLOWER: "the Flower engine"}
+MODE_PHRASES = {SIMULATION: "the in-process engine", FLOWER: "the Flower engine"}
 
 
 def enabled(cfg) -> list[type[Feature]]:
@@ -36,6 +35,6 @@ def check(cfg, mode: str = SIMULATION) -> list[type[Feature]]:
                             f"(its config section: {feature.section})")
         if mode not in feature.modes:
             raise UserError(f"the on-chain mechanism {feature.name!r} cannot run with {MODE_PHRASES[mode]}: "
-                            f"{feature.unsupported}; run it with `python -m fl run`")
+                            f"{feature.unsupported}; run it with `python -m fl run --engine inprocess`")
         feature.check(cfg)
     return out

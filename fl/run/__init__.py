@@ -1,1 +1,1 @@
-"""Running an experiment: the one run assembly, the round engine, resuming, the client and aggregator roles."""
+"""Running an experiment: the one run assembly, the round engine, resuming, and the Flower engine."""

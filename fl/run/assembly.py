@@ -1,5 +1,5 @@
-"""The one run assembly. Every way of running an experiment (the in-process simulation of
-`python -m fl run`, a resumed run, the aggregator and client processes, and any later engine)
+"""The one run assembly. Every way of running an experiment (the in-process engine of
+`python -m fl run`, a resumed run, the Flower engine of fl/run/flower/, and any later engine)
 builds its run here: the names checked, the data, shards, model and algorithm prepared, the
 on-chain features of fl/features/registry.py set up, the engine put together, the summary
 collected. What a way of running cannot honour is refused here with a one-line error, never
@@ -15,7 +15,7 @@ from torch import nn
 from fl.core.config import DEVICES, OPTIMIZERS, ExperimentConfig
 from fl.core.errors import UserError, choices_error
 from fl.features import registry
-from fl.features.base import FLOWER, PROCESSES, SIMULATION, Feature, Setup
+from fl.features.base import FLOWER, SIMULATION, Feature, Setup
 from fl.ml import algorithms, data, models, robust
 from fl.ml.algorithms.base import Algorithm
 from fl.ml.data import augment
@@ -25,7 +25,7 @@ from fl.ml.robust import attacks
 from fl.ml.training import deterministic_device
 from fl.run.engine import Engine
 
-MODES = (SIMULATION, PROCESSES, FLOWER)
+MODES = (SIMULATION, FLOWER)
 
 
 def check_names(cfg: ExperimentConfig) -> None:
@@ -72,15 +72,12 @@ def prepare(cfg: ExperimentConfig) -> Prepared:
 
 
 class Assembly:
-    """One run of `cfg` in `mode` (SIMULATION, PROCESSES or FLOWER): its features and its engine."""
+    """One run of `cfg` in `mode` (SIMULATION or FLOWER): its features and its engine."""
 
     def __init__(self, cfg: ExperimentConfig, mode: str = SIMULATION):
         if mode not in MODES:
             raise choices_error("way of running", mode, MODES)
         check_names(cfg)
-        if mode == PROCESSES and cfg.attack.name != "none":
-            raise UserError(f"attack {cfg.attack.name!r} cannot run with {registry.MODE_PHRASES[mode]}: its malicious "
-                            "clients are simulated inside the in-process engine; run it with `python -m fl run`")
         if mode == FLOWER and not cfg.chain.enabled:
             raise UserError("the Flower engine commits every round on chain: chain.enabled false runs only with the "
                             "in-process engine (--engine inprocess)")

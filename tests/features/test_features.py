@@ -3,17 +3,16 @@ the run's summary and chain.json) or is refused there with a one-line error; non
 import json
 
 import pytest
-from brownie import web3
 
 from fl.audit.verify import verify_task
 from fl.chain import TaskChain
 from fl.core import config
 from fl.core.errors import UserError
+from fl.core.report import RunDir
 from fl.features import registry
-from fl.features.base import PROCESSES, SIMULATION
+from fl.features.base import FLOWER, SIMULATION
 from fl.run.experiment import run_experiment
-from fl.run.roles.aggregator import run_aggregator
-from fl.run.roles.demo import run_processes
+from fl.run.flower.simulation import run_flower_experiment
 
 #: what each feature leaves in summary.json and chain.json when it ran; a feature added to the
 #: registry without an entry here fails test_every_feature_is_expected
@@ -61,15 +60,29 @@ def simulated(tmp_path_factory):
     return run_experiment(cfg).path
 
 
+#: the Flower engine's run: SCAFFOLD, whose clients keep a control variate between rounds (in their
+#: Flower node's context), with every feature the Flower engine supports
+FLOWER_RUN = {"data.name": "synthetic-images", "train.clients": 3, "train.rounds": 2, "train.threads": 1,
+              "algorithm.name": "scaffold", "output.progress": False}
+
+
 @pytest.fixture(scope="module")
-def processes(tmp_path_factory):
-    """An aggregator and three client processes with every feature the processes support."""
-    folder = tmp_path_factory.mktemp("shared") / "run"
-    supported = [f for f in registry.FEATURES if PROCESSES in f.modes]
-    args = [item for key, value in settings(supported).items() for item in ("--set", f"{key}={json.dumps(value)}")]
-    run_processes(web3.provider.endpoint_uri, folder, clients=3, rounds=2, dataset="synthetic-images",
-                  aggregator_args=tuple(args))
-    return folder
+def flower(tmp_path_factory):
+    """The clients as Flower ClientApps on Flower's simulation engine (Ray), with every feature
+    the Flower engine supports."""
+    from fl.chain import transactions
+
+    supported = [f for f in registry.FEATURES if FLOWER in f.modes]
+    cfg = config.build(None, {**FLOWER_RUN, "output.runs_dir": str(tmp_path_factory.mktemp("runs")),
+                              **settings(supported)})
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(transactions, "KEYRING", {})  # what the server could sign with
+        path = run_flower_experiment(cfg).path
+        SERVER_KEYRING.update(transactions.KEYRING)
+    return path
+
+
+SERVER_KEYRING: dict[str, str] = {}
 
 
 def ran(run_path, feature) -> bool:
@@ -85,27 +98,20 @@ def test_every_feature_runs_in_the_simulation(simulated, feature):
     assert ran(simulated, feature)
 
 
-@pytest.mark.parametrize("feature", [f for f in registry.FEATURES if PROCESSES in f.modes], ids=lambda f: f.name)
-def test_a_feature_the_processes_support_runs_there(processes, feature):
-    assert ran(processes, feature)
+@pytest.mark.parametrize("feature", [f for f in registry.FEATURES if FLOWER in f.modes], ids=lambda f: f.name)
+def test_a_feature_the_flower_engine_supports_runs_there(flower, feature):
+    assert ran(flower, feature)
 
 
-@pytest.mark.parametrize("feature", [f for f in registry.FEATURES if PROCESSES not in f.modes], ids=lambda f: f.name)
-def test_a_feature_the_processes_cannot_run_is_refused_before_anything_is_written(feature, tmp_path):
-    cfg = config.build(None, {"data.name": "synthetic-images", "train.clients": 3, **SWITCH[feature.name]})
-    folder = tmp_path / "shared"
-    with pytest.raises(UserError, match=f"on-chain mechanism '{feature.name}' cannot run with client and "
-                                        "aggregator processes: .+; run it with `python -m fl run`") as info:
-        run_aggregator(cfg, "http://127.0.0.1:1", folder)
+@pytest.mark.parametrize("feature", [f for f in registry.FEATURES if FLOWER not in f.modes], ids=lambda f: f.name)
+def test_a_feature_the_flower_engine_cannot_run_is_refused_before_anything_is_written(feature, tmp_path):
+    cfg = config.build(None, {"data.name": "synthetic-images", "train.clients": 3, "output.runs_dir": str(tmp_path),
+                              **SWITCH[feature.name]})
+    with pytest.raises(UserError, match=f"on-chain mechanism '{feature.name}' cannot run with the Flower engine: "
+                                        ".+; run it with `python -m fl run --engine inprocess`") as info:
+        run_flower_experiment(cfg)
     assert "\n" not in str(info.value)
-    assert not folder.exists()
-
-
-def test_an_attack_is_refused_by_the_processes(tmp_path):
-    cfg = config.build(None, {"data.name": "synthetic-images", "train.clients": 4, "attack.name": "sign-flip",
-                              "attack.fraction": 0.25})
-    with pytest.raises(UserError, match="attack 'sign-flip' cannot run with client and aggregator processes"):
-        run_aggregator(cfg, "http://127.0.0.1:1", tmp_path / "shared")
+    assert not any(tmp_path.iterdir())
 
 
 @pytest.mark.parametrize("feature", registry.FEATURES, ids=lambda f: f.name)
@@ -127,14 +133,29 @@ def test_the_simulation_with_every_feature_verifies(simulated):
     assert report.ok, (report.setup_problems, report.feature_problems, [v.line() for v in report.rounds])
 
 
-def test_the_processes_with_their_features_verify_and_equal_the_simulation(processes, tmp_path):
-    report = verify(processes)
+def test_the_flower_engine_with_its_features_verifies_and_equals_the_in_process_engine_bit_for_bit(flower, tmp_path):
+    report = verify(flower)
     assert report.ok, (report.setup_problems, report.feature_problems, [v.line() for v in report.rounds])
-    supported = [f for f in registry.FEATURES if PROCESSES in f.modes]
-    cfg = config.build(None, {"data.name": "synthetic-images", "train.clients": 3, "train.rounds": 2,
-                              "output.runs_dir": str(tmp_path), "output.progress": False, **settings(supported)})
-    simulated = json.loads((run_experiment(cfg).path / "summary.json").read_text())
-    summary = json.loads((processes / "summary.json").read_text())
-    assert summary["final_model"] == simulated["final_model"]
+    supported = [f for f in registry.FEATURES if FLOWER in f.modes]
+    cfg = config.build(None, {**FLOWER_RUN, "output.runs_dir": str(tmp_path), **settings(supported)})
+    in_process = run_experiment(cfg).path
+    rows = {name: [(r.global_model, r.train_loss, r.test_accuracy) for r in RunDir(path).read_metrics()]
+            for name, path in (("flower", flower), ("in-process", in_process))}
+    assert rows["flower"] == rows["in-process"]
+    simulated = json.loads((in_process / "summary.json").read_text())
+    summary = json.loads((flower / "summary.json").read_text())
+    assert summary["engine"] == "flower" and "engine" not in simulated
     assert summary["rewards"]["balances"] == simulated["rewards"]["balances"]
     assert summary["attendance"]["rounds"] == simulated["attendance"]["rounds"] == {"1": 2, "2": 2, "3": 2}
+
+
+def test_the_flower_server_never_holds_a_client_key_and_relays_what_the_clients_signed(flower):
+    from brownie import web3
+
+    info = json.loads((flower / "chain.json").read_text())
+    assert not set(SERVER_KEYRING) & set(info["clients"].values())
+    task = TaskChain.attach(info["contract"])
+    events = task.events_since("UpdateCommitted", 0)
+    assert {(int(e.args.round), int(e.args.clientId)) for e in events} == {(r, c) for r in (1, 2) for c in (1, 2, 3)}
+    for event in events:  # in batches the server sent; verify checks each client's signature in them
+        assert web3.eth.get_transaction(event.transactionHash)["from"] == info["aggregator"]

@@ -47,13 +47,16 @@ def client_threads(cfg: ExperimentConfig, client_cpus: float) -> int:
     return cfg.train.threads or max(1, int(client_cpus))
 
 
-def run_flower_experiment(cfg: ExperimentConfig, client_cpus: float = 1.0, client_gpus: float = 0.0) -> RunDir:
+def run_flower_experiment(cfg: ExperimentConfig, client_cpus: float = 1.0, client_gpus: float = 0.0,
+                          client_app=None, log=print) -> RunDir:
+    """The run, its ClientApps on `cfg.train.clients` simulated SuperNodes (`client_app`: OnChainFL's,
+    unless a test brings another); `log` gets the server's lines (rounds, faults)."""
     from flwr.clientapp import ClientApp  # noqa: F401  (fails early if Flower is missing)
     from flwr.serverapp import ServerApp
     from flwr.simulation import run_simulation
 
     from fl.chain import connected, load_project
-    from fl.run.flower.client_app import app as client_app
+    from fl.run.flower.client_app import app as onchainfl_client_app
     from fl.run.flower.server import FlowerServer
 
     assembly = Assembly(cfg, FLOWER)
@@ -72,12 +75,13 @@ def run_flower_experiment(cfg: ExperimentConfig, client_cpus: float = 1.0, clien
     timings["compile_s"] = time.perf_counter() - t0
     # Ray's workers import this package and read the data where this process does
     os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
+    os.environ.setdefault("RAY_ACCEL_ENV_VAR_OVERRIDE_ON_ZERO", "0")  # Ray's own default from its next versions
     logging.getLogger("flwr").setLevel(logging.WARNING)
     with connected(cfg.chain.network, db_path=run.path / "chain" if cfg.chain.persist else None) as session:
         def record(task, client_ids):
             return {**chain_info(session, task, client_ids, cfg.config_hash()), "engine": FLOWER}
 
-        server = FlowerServer(assembly, prepared, run, SEEDED, threads, ROUND_TIMEOUT, NODES_TIMEOUT, record)
+        server = FlowerServer(assembly, prepared, run, SEEDED, threads, ROUND_TIMEOUT, NODES_TIMEOUT, record, log)
         outcome: dict = {}
         server_app = ServerApp()
 
@@ -89,7 +93,7 @@ def run_flower_experiment(cfg: ExperimentConfig, client_cpus: float = 1.0, clien
             except BaseException as exc:  # Flower logs and swallows what a ServerApp raises
                 outcome["error"] = exc
 
-        run_simulation(server_app=server_app, client_app=client_app, num_supernodes=cfg.train.clients,
+        run_simulation(server_app=server_app, client_app=client_app or onchainfl_client_app, num_supernodes=cfg.train.clients,
                        backend_config=backend)
     if "error" in outcome:
         raise outcome["error"]
