@@ -87,18 +87,24 @@ def chain_info(session, task, client_ids, config_hash: str) -> dict:
             "db_path": session.db_path, "chain_pid": session.pid, "commit_mode": task.commit_mode, "hooks": {}}
 
 
+def start_run(cfg: ExperimentConfig, prepared: Prepared) -> RunDir:
+    """A new run folder: config.yaml, task.json (the config whose hash goes on chain) and the partition report."""
+    run = RunDir.create(cfg)
+    run.write_json("task.json", {"config_hash": cfg.config_hash(), "config": cfg.task_dict()})
+    partition_report.write(run.path, partitioning.label_counts(prepared.dataset.train_y.cpu(), prepared.parts,
+                                                               prepared.dataset.num_classes), describe(cfg))
+    return run
+
+
 def run_experiment(cfg: ExperimentConfig) -> RunDir:
     from fl.chain import TaskChain, connected
     from fl.chain.keys import client_keys
 
     assembly = Assembly(cfg, SIMULATION)
     prepared = assembly.prepare()
-    run = RunDir.create(cfg)
+    run = start_run(cfg, prepared)
     config_hash = cfg.config_hash()
-    run.write_json("task.json", {"config_hash": config_hash, "config": cfg.task_dict()})
     store = ArtifactStore(run.artifacts)
-    partition_report.write(run.path, partitioning.label_counts(prepared.dataset.train_y.cpu(), prepared.parts,
-                                                               prepared.dataset.num_classes), describe(cfg))
     print(f"OnChainFL run {run.path}\n  {describe(cfg)}")
     timings = {"data_load_s": prepared.seconds}
     if not cfg.chain.enabled:
@@ -188,6 +194,9 @@ def resume_experiment(run_path) -> RunDir:
     if not info.get("db_path"):
         raise UserError(f"run {run.path} kept no chain state (chain.persist was off or the chain was not launched "
                         "by OnChainFL), so it cannot be resumed")
+    if info.get("engine") == "flower":
+        raise UserError(f"run {run.path} ran on the Flower engine, whose clients keep their own state on their "
+                        "nodes; resuming continues runs of the in-process engine only")
     _refuse_edited_config(run, info)
     cfg = config.build(run.path / "config.yaml")
     assembly = Assembly(cfg, SIMULATION)

@@ -82,3 +82,10 @@ def test_the_chain_off_is_refused_on_the_flower_engine(tiny_config):
 def test_direct_commits_are_refused_on_the_flower_engine(tiny_config):
     with pytest.raises(UserError, match="chain.commit_mode 'direct' cannot run on the Flower engine"):
         run_flower_experiment(tiny_config(**{"chain.commit_mode": "direct"}))
+
+
+def test_a_flower_run_is_not_resumed_in_process(faulty_run):
+    from fl.run.experiment import resume_experiment
+
+    with pytest.raises(UserError, match="ran on the Flower engine, whose clients keep their own state"):
+        resume_experiment(faulty_run)

@@ -13,10 +13,8 @@ from fl.core.errors import UserError
 from fl.core.paths import ROOT
 from fl.core.report import RunDir
 from fl.features.base import FLOWER
-from fl.ml.data import partition as partitioning
-from fl.ml.data import partition_report
 from fl.run.assembly import Assembly
-from fl.run.experiment import chain_info, describe
+from fl.run.experiment import chain_info, describe, start_run
 from fl.run.flower.protocol import SEEDED
 
 #: how long the server waits for a round's replies, and for the nodes to come up (seconds)
@@ -62,10 +60,7 @@ def run_flower_experiment(cfg: ExperimentConfig, client_cpus: float = 1.0, clien
     assembly = Assembly(cfg, FLOWER)
     backend = backend_config(client_cpus, client_gpus)
     prepared = assembly.prepare()
-    run = RunDir.create(cfg)
-    run.write_json("task.json", {"config_hash": cfg.config_hash(), "config": cfg.task_dict()})
-    partition_report.write(run.path, partitioning.label_counts(prepared.dataset.train_y.cpu(), prepared.parts,
-                                                               prepared.dataset.num_classes), describe(cfg))
+    run = start_run(cfg, prepared)
     threads = client_threads(cfg, client_cpus)
     print(f"OnChainFL run {run.path} on Flower's simulation engine (Ray: {client_cpus:g} CPU, {client_gpus:g} GPU "
           f"and {threads} torch thread(s) per client)\n  {describe(cfg)}", flush=True)
