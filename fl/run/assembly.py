@@ -53,6 +53,15 @@ class Prepared:
     seconds: float
 
 
+def prepare_model(cfg: ExperimentConfig, input_shape, num_classes: int) -> tuple[nn.Module, Algorithm]:
+    """The initial model (from the seed) and the algorithm set up for it: what a party holding
+    only its own shard of the data needs besides the shard."""
+    model = models.build(cfg.model.name, input_shape, num_classes, cfg.seed)
+    algorithm = algorithms.from_config(cfg)
+    algorithm.setup(cfg, model, input_shape)
+    return model, algorithm
+
+
 def prepare(cfg: ExperimentConfig) -> Prepared:
     """Data, client shards, the initial model and the algorithm: all determined by the config."""
     check_names(cfg)
@@ -63,9 +72,7 @@ def prepare(cfg: ExperimentConfig) -> Prepared:
     dataset = data.load(cfg.data.name, cfg.data.root, params=cfg.data.params).limit(cfg.data.train_limit,
                                                                                      cfg.data.test_limit)
     parts = partitioning.split(dataset, cfg.train.clients, cfg.partition, cfg.seed)
-    model = models.build(cfg.model.name, dataset.input_shape, dataset.num_classes, cfg.seed)
-    algorithm = algorithms.from_config(cfg)
-    algorithm.setup(cfg, model, dataset.input_shape)
+    model, algorithm = prepare_model(cfg, dataset.input_shape, dataset.num_classes)
     device = deterministic_device(cfg.train.device)
     dataset, model = dataset.to(device), model.to(device)
     return Prepared(dataset, parts, model, algorithm, time.perf_counter() - t0)

@@ -1,6 +1,6 @@
-"""A real Flower 1.41 deployment on loopback (TLS, SuperNode authentication), no chain:
-fl.run.flower.processes starts the SuperLink and SuperNodes, `flwr run` runs tests/run/flower_echo_app."""
-import json
+"""The processes of a Flower deployment on loopback (TLS, SuperNode authentication), no chain:
+the certificates and keys fl.run.flower.certificates makes, a SuperNode whose key is not on the
+allow list, an unreachable SuperLink. (tests/run/test_flower_federation.py runs a whole one.)"""
 from pathlib import Path
 
 import pytest
@@ -10,7 +10,7 @@ from fl.run.flower import certificates
 from fl.run.flower.processes import Deployment, free_port
 
 REPO = Path(__file__).resolve().parents[2]
-ECHO_APP = Path(__file__).parent / "flower_echo_app"
+APP = REPO / "fl" / "run" / "flower" / "app"
 
 
 @pytest.fixture
@@ -39,32 +39,21 @@ def test_certificates_formats(pki):
     assert [name for name, _ in allowed] == ["node0", "node1"]
 
 
-def test_one_round_with_tls_and_auth(tmp_path, pki):
-    tls, keys = pki
-    secrets = []
-    for i in range(2):
-        secrets.append(tmp_path / f"secret {i}.txt")  # a path with a space
-        secrets[-1].write_text(f"secret-of-{i}\n")
-    out = tmp_path / "out.json"
-    with Deployment(tmp_path / "dep", tls, pythonpath=[REPO]) as dep:
-        dep.start_superlink()
-        nodes = dep.start_supernodes(
-            [(keys[i], {"partition-id": i, "secret-file": str(secrets[i])}) for i in range(2)]
-        )
-        result = dep.run(ECHO_APP, {"num-nodes": 2, "out-file": str(out)})
-    assert result.ok, result
-    data = json.loads(out.read_text())
-    assert sorted(data["nodes"]) == sorted(n.node_id for n in nodes)
-    replies = {r["node_id"]: r for r in data["rounds"][0]["replies"]}
-    for i, node in enumerate(nodes):
-        reply = replies[node.node_id]
-        assert reply["error"] is None
-        assert reply["metrics"]["partition-id"] == i
-        assert reply["metrics"]["secret"] == f"secret-of-{i}"
-        assert reply["metrics"]["node-id"] == node.node_id
-        assert reply["metrics"]["repo"].startswith(str(REPO))
-        assert reply["array"] == [1.0 + i] * 3
-    assert all(not n.alive() for n in [dep.superlink, *nodes])
+def test_the_superlink_speaks_tls_with_the_certificate_the_ca_signed(tmp_path, pki):
+    import socket
+    import ssl
+
+    tls, _ = pki
+    with Deployment(tmp_path / "dep", tls) as dep:
+        link = dep.start_superlink()
+        trusting = ssl.create_default_context(cafile=str(tls.ca_cert))
+        trusting.set_alpn_protocols(["h2"])
+        with socket.create_connection(("127.0.0.1", link.port), timeout=5) as raw:
+            with trusting.wrap_socket(raw, server_hostname="127.0.0.1") as conn:
+                assert conn.version() in ("TLSv1.2", "TLSv1.3")
+        with socket.create_connection(("127.0.0.1", link.port), timeout=5) as raw:
+            with pytest.raises(ssl.SSLCertVerificationError):
+                ssl.create_default_context().wrap_socket(raw, server_hostname="127.0.0.1")
 
 
 def test_supernode_not_on_allow_list_is_refused(tmp_path, pki):
@@ -84,7 +73,7 @@ def test_superlink_unreachable(tmp_path, pki):
     dead = f"127.0.0.1:{free_port()}"
     with Deployment(tmp_path / "dep", tls) as dep:
         with pytest.raises(UserError, match="no SuperLink started"):
-            dep.run(ECHO_APP)
+            dep.run(APP)
         with pytest.raises(UserError, match="could not reach the SuperLink"):
             dep.start_supernode(keys[0], {"partition-id": 0}, superlink_address=dead,
                                 max_wait_time=2, timeout=20)

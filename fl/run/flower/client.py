@@ -17,43 +17,84 @@ from fl.core.errors import UserError
 from fl.core.store import hex_hash
 from fl.ml.algorithms.api import Update
 from fl.ml.robust import attacks
-from fl.run.assembly import Prepared, prepare
+from fl.ml.training import deterministic_device
+from fl.ml.algorithms.base import Algorithm
+from fl.run.assembly import Prepared, prepare, prepare_model
 from fl.run.engine import client_context
 from fl.run.flower.protocol import NODE, SEEDED, Task
 
 
 @dataclass
+class Shard:
+    """The training data a client trains on: its rows of train_x / train_y are `indices`."""
+    train_x: torch.Tensor
+    train_y: torch.Tensor
+    indices: torch.Tensor
+
+
+@dataclass
 class Trainer:
-    """What every client of one run shares inside one process: the config, the data, the
-    algorithm, one work model (as in the in-process engine) and the adversary, if any."""
+    """What every client of one run shares inside one process: the config, the algorithm, one
+    work model (as in the in-process engine), the adversary if any, and the data: the whole
+    data set split as the in-process engine splits it, or the one shard of a party that holds
+    only its own (node config `data-file`)."""
     cfg: config.ExperimentConfig
-    prepared: Prepared
+    algorithm: Algorithm
     work_model: torch.nn.Module
     adversary: attacks.Adversary | None
+    prepared: Prepared | None = None
+    shard: Shard | None = None
+
+    def data(self, partition: int) -> Shard:
+        if self.shard is not None:
+            return self.shard
+        return Shard(self.prepared.dataset.train_x, self.prepared.dataset.train_y, self.prepared.parts[partition])
 
 
-_TRAINERS: dict[str, Trainer] = {}  # by config hash: a Ray actor serves many clients of one run
+_TRAINERS: dict[tuple[str, str], Trainer] = {}  # by (config hash, data file): a Ray actor serves many clients
 
 
-def trainer(task: Task) -> Trainer:
+def load_shard(path: str) -> tuple[dict, Shard]:
+    """A party's shard file: {"x", "y", "input_shape", "num_classes"} (torch.save)."""
+    try:
+        saved = torch.load(path, weights_only=True)
+        x, y = saved["x"], saved["y"]
+    except (OSError, RuntimeError, KeyError, TypeError) as exc:
+        raise UserError(f"this SuperNode's data-file {path} is not a shard (x, y, input_shape, num_classes): "
+                        f"{type(exc).__name__}") from None
+    return saved, Shard(x, y, torch.arange(len(y)))
+
+
+def trainer(task: Task, node_config=None) -> Trainer:
     import yaml
 
     cfg = config.validate(config.from_dict(yaml.safe_load(task.config_yaml)))
-    key = cfg.config_hash()
+    data_file = str((node_config or {}).get("data-file", ""))
+    key = (cfg.config_hash(), data_file)
     if key not in _TRAINERS:
         _TRAINERS.clear()
         torch.set_num_threads(task.threads)
-        prepared = prepare(cfg)
         client_ids = list(range(1, cfg.train.clients + 1))  # the ids registration gives, in partition order
-        _TRAINERS[key] = Trainer(cfg, prepared, copy.deepcopy(prepared.model),
-                                 attacks.adversary(cfg, client_ids, prepared.dataset))
+        if data_file:
+            saved, shard = load_shard(data_file)
+            model, algorithm = prepare_model(cfg, tuple(saved["input_shape"]), int(saved["num_classes"]))
+            device = deterministic_device(cfg.train.device)
+            model, shard = model.to(device), Shard(shard.train_x.to(device), shard.train_y.to(device), shard.indices)
+            if cfg.attack.name != "none":
+                raise UserError(f"attack {cfg.attack.name!r} is simulated from the whole data set; a party holding "
+                                "only its shard (data-file) cannot run it")
+            _TRAINERS[key] = Trainer(cfg, algorithm, model, None, shard=shard)
+        else:
+            prepared = prepare(cfg)
+            _TRAINERS[key] = Trainer(cfg, prepared.algorithm, copy.deepcopy(prepared.model),
+                                     attacks.adversary(cfg, client_ids, prepared.dataset), prepared=prepared)
     return _TRAINERS[key]
 
 
 def private_key(task: Task, partition: int, node_config) -> str:
     """The client's Ethereum key: the simulation's key of its partition, or its SuperNode's own."""
     if task.keys == SEEDED:
-        return client_private_key(trainer(task).cfg.seed, partition)
+        return client_private_key(trainer(task, node_config).cfg.seed, partition)
     if task.keys == NODE:
         path = node_config.get("key-file")
         if not path:
@@ -86,7 +127,7 @@ def address_of(key: str) -> str:
 
 def registration(task: Task, node_config) -> tuple[int, str, bytes]:
     """(partition, address, signature of Register(experiment, address))."""
-    cfg = trainer(task).cfg
+    cfg = trainer(task, node_config).cfg
     partition = partition_of(node_config, cfg.train.clients)
     key = private_key(task, partition, node_config)
     address = address_of(key)
@@ -105,17 +146,17 @@ def train(task: Task, node_config, round_: int, client_id: int, global_state, gl
           global_metadata: dict[str, str], own_state: dict) -> Trained:
     """One round's local training, as the in-process engine runs it; the update's hash signed.
     The global model is first checked against the hash the server opened the round with."""
-    run = trainer(task)
+    run = trainer(task, node_config)
     found = hex_hash(codec.keccak(codec.encode(global_state, global_metadata)))
     if found != global_hash:
         raise UserError(f"round {round_}: the global model received hashes to {found}, not to the round's "
                         f"{global_hash}: altered in transit")
     partition = partition_of(node_config, run.cfg.train.clients)
     key = private_key(task, partition, node_config)
-    ctx = client_context(run.cfg, run.work_model, run.prepared.dataset, run.prepared.parts[partition], round_,
-                         client_id, global_state, own_state)
-    update = (run.adversary.client_update(run.prepared.algorithm, ctx) if run.adversary is not None
-              else run.prepared.algorithm.client_update(ctx))
+    shard = run.data(partition)
+    ctx = client_context(run.cfg, run.work_model, shard, shard.indices, round_, client_id, global_state, own_state)
+    update = (run.adversary.client_update(run.algorithm, ctx) if run.adversary is not None
+              else run.algorithm.client_update(ctx))
     metadata = update.metadata(round_)
     digest = hex_hash(codec.keccak(codec.encode(update.tensors, metadata)))
     signature = signing.sign_digest(key, signing.commit_digest(task.domain, task.experiment, round_, digest))

@@ -45,8 +45,9 @@ def register(grid: Grid, task: Task, nodes: list[int], timeout: float) -> list[t
                 for node in nodes]
     by_partition: dict[int, tuple[int, str, bytes]] = {}
     replies = list(grid.send_and_receive(messages, timeout=timeout))
+    to_node = {m.metadata.message_id: m.metadata.dst_node_id for m in messages}
     for reply in replies:
-        node = reply.metadata.src_node_id
+        node = to_node.get(reply.metadata.reply_to_message_id, reply.metadata.src_node_id)
         if reply.has_error():
             raise UserError(f"Flower node {node} could not register its client: {error_line(reply)}")
         record = reply.content[CLIENT]

@@ -34,6 +34,7 @@ class OnChainStrategy(Strategy):
         self.clients = {node: client_id for client_id, node in nodes.items()}
         self.rows = []  # every round's fl.core.report.RoundMetrics
         self._selected: list[int] = []
+        self._sent: dict[int, Message] = {}  # client id -> the round's message to it
         self._sent_at = 0.0
         self._chain_at = None
 
@@ -46,19 +47,26 @@ class OnChainStrategy(Strategy):
         self._selected = engine.begin_round(server_round)
         model = records.to_record(engine.global_state)
         _, metadata = engine.store.get(engine.global_hash)
-        messages = []
+        self._sent = {}
         for client_id in self._selected:
             info = ConfigRecord({"round": server_round, "client-id": client_id, "global-hash": engine.global_hash,
                                  "global-metadata": dump_metadata(metadata)})
-            messages.append(Message(RecordDict({TASK: self.task.record(), GLOBAL: model, ROUND: info}),
-                                    dst_node_id=self.nodes[client_id], message_type=MessageType.TRAIN,
-                                    group_id=str(server_round)))
+            self._sent[client_id] = Message(RecordDict({TASK: self.task.record(), GLOBAL: model, ROUND: info}),
+                                            dst_node_id=self.nodes[client_id], message_type=MessageType.TRAIN,
+                                            group_id=str(server_round))
         self._sent_at, self._chain_at = time.perf_counter(), engine.ledger.stats.snapshot()
-        return messages
+        return list(self._sent.values())
+
+    def sender(self, reply: Message) -> int | None:
+        """The client a reply answers for: by the message it replies to (a SuperLink reports an
+        unreachable node's error from its own node id), else by the node it came from."""
+        by_message = {m.metadata.message_id: cid for cid, m in self._sent.items() if m.metadata.message_id}
+        client_id = by_message.get(reply.metadata.reply_to_message_id)
+        return client_id if client_id is not None else self.clients.get(reply.metadata.src_node_id)
 
     def accept(self, round_: int, reply: Message) -> Update | None:
         """The reply's update, stored and its signed commitment relayed; None (logged) if unusable."""
-        client_id = self.clients.get(reply.metadata.src_node_id)
+        client_id = self.sender(reply)
         if client_id is None:
             self.log(f"round {round_}: a reply from unknown node {reply.metadata.src_node_id} ignored")
             return None
@@ -98,7 +106,7 @@ class OnChainStrategy(Strategy):
         updates: dict[int, Update] = {}
         replied = set()
         for reply in replies:
-            replied.add(self.clients.get(reply.metadata.src_node_id))
+            replied.add(self.sender(reply))
             update = self.accept(server_round, reply)
             if update is not None:
                 updates[update.client_id] = update
