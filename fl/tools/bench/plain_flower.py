@@ -47,9 +47,10 @@ from fl.ml import data, models, training  # noqa: E402
 from fl.ml.data import partition  # noqa: E402
 
 KEYS = ("clients", "rounds", "dataset", "actors", "threads_per_actor", "startup_s", "first_configure_s",
-        "round_s", "round_with_eval_s", "round1_from_first_client_s", "client_train_s", "warm_round_s", "warm_round_with_eval_s",
-        "peak_rss_mb", "peak_pss_mb", "peak_rss_sum_of_peaks_mb", "processes_seen", "largest_processes_mb", "cpu_s_by_process", "accuracy", "accuracy_per_round",
-        "total_s", "leftover_processes", "load_before", "load_after")
+        "round_s", "round_with_eval_s", "round1_from_first_client_s", "client_train_s", "warm_round_s",
+        "warm_round_with_eval_s", "peak_rss_mb", "peak_pss_mb", "peak_rss_sum_of_peaks_mb", "processes_seen",
+        "largest_processes_mb", "cpu_s_by_process", "accuracy", "accuracy_per_round", "total_s",
+        "leftover_processes", "load_before", "load_after")
 
 _DEFAULTS = TrainConfig()
 
