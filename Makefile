@@ -91,6 +91,7 @@ demo-processes: setup
 
 bench: setup
 	$(PY) -m fl.tools.bench suite $(BENCH_ARGS)
+	$(PY) -m fl.tools.bench engines $(ENGINES_ARGS)
 
 verify-ownership: setup
 	@test -n "$(MODEL)" -a -n "$(TOKEN)" || { echo "error: say which model file and token: make verify-ownership MODEL=runs/<id>/artifacts/<hash>.safetensors TOKEN=1 [RUN=runs/<id>]" >&2; exit 2; }

@@ -72,6 +72,8 @@ class FlowerServer:
         self.round_timeout, self.nodes_timeout = round_timeout, nodes_timeout
         self.chain_record, self.log = chain_record, log
         self.task = None  # the TaskChain, once deployed
+        #: called once the clients are registered and the features set up, before round 1
+        self.on_ready: Callable[[], None] = lambda: None
 
     def serve(self, grid: Grid, extra: dict | None = None) -> RunDir:
         from fl.core.config import to_yaml
@@ -95,6 +97,7 @@ class FlowerServer:
                                    self.log)
         from fl.run.flower import records
 
+        self.on_ready()
         strategy.start(grid, initial_arrays=records.to_record(engine.global_state), num_rounds=cfg.train.rounds,
                        timeout=self.round_timeout)
         summary = self.assembly.summary(engine, task)

@@ -57,6 +57,7 @@ def run_flower_experiment(cfg: ExperimentConfig, client_cpus: float = 1.0, clien
     from fl.run.flower.client_app import app as onchainfl_client_app
     from fl.run.flower.server import FlowerServer
 
+    began = time.perf_counter()
     assembly = Assembly(cfg, FLOWER)
     backend = backend_config(client_cpus, client_gpus)
     prepared = assembly.prepare()
@@ -77,6 +78,8 @@ def run_flower_experiment(cfg: ExperimentConfig, client_cpus: float = 1.0, clien
             return {**chain_info(session, task, client_ids, cfg.config_hash()), "engine": FLOWER}
 
         server = FlowerServer(assembly, prepared, run, SEEDED, threads, ROUND_TIMEOUT, NODES_TIMEOUT, record, log)
+        # start-up: everything before round 1 (data, compile, chain, Ray and its actors, deploy, registration)
+        server.on_ready = lambda: timings.update(startup_s=time.perf_counter() - began)
         outcome: dict = {}
         server_app = ServerApp()
 

@@ -93,5 +93,34 @@ def chain(sizes: str, rounds: int, network: str, out: str, readme: bool) -> None
     guarded(go)
 
 
+@cli.command()
+@click.option("--clients", "sizes", default="10,100,1000", show_default=True, help="Client counts, comma-separated.")
+@click.option("--rounds", default=3, show_default=True, help="Rounds per run; the first is a warm-up.")
+@click.option("--networks", default="ganache-local,anvil-local", show_default=True, help="Chains, comma-separated.")
+@click.option("--out", "out_dir", default="bench/engines", show_default=True, type=click.Path(file_okay=False))
+@click.option("--readme/--no-readme", default=False, help="Also write the table into README.md (section engines).")
+def engines(sizes: str, rounds: int, networks: str, out_dir: str, readme: bool) -> None:
+    """The in-process engine, the Flower engine and plain Flower (no chain) side by side."""
+    import json
+
+    from fl.tools.bench import engines as bench_engines
+
+    def go():
+        out = Path(out_dir)
+        results = bench_engines.run_engines([int(n) for n in sizes.split(",")], rounds, networks.split(","), out)
+        (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+        text = bench_engines.table(results)
+        print("\n" + text + "\n")
+        for line in bench_engines.verdicts(results):
+            print(line)
+        if readme:
+            from fl.tools.readme import replace_section
+
+            replace_section("engines", text)
+        print(f"written: {out}/results.json")
+
+    guarded(go)
+
+
 if __name__ == "__main__":
     cli()

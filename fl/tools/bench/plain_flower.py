@@ -33,7 +33,6 @@ os.environ.setdefault("RAY_ACCEL_ENV_VAR_OVERRIDE_ON_ZERO", "0")  # silences Ray
 import json  # noqa: E402
 import logging  # noqa: E402
 import statistics  # noqa: E402
-import threading  # noqa: E402
 import time  # noqa: E402
 import warnings  # noqa: E402
 from typing import Any  # noqa: E402
@@ -42,9 +41,9 @@ import psutil  # noqa: E402
 import torch  # noqa: E402
 
 from fl.core.config import PartitionConfig, TrainConfig  # noqa: E402
-from fl.core.paths import ROOT  # noqa: E402
 from fl.ml import data, models, training  # noqa: E402
 from fl.ml.data import partition  # noqa: E402
+from fl.tools.bench.memory import TreeMemory  # noqa: E402
 
 KEYS = ("clients", "rounds", "dataset", "actors", "threads_per_actor", "startup_s", "first_configure_s",
         "round_s", "round_with_eval_s", "round1_from_first_client_s", "client_train_s", "warm_round_s",
@@ -145,77 +144,6 @@ class TimedFedAvg(FedAvg):
         out = super().aggregate_train(server_round, replies)
         self.aggregated[server_round] = time.time()
         return out
-
-
-# ---------------------------------------------------------------------------------------------
-# Peak memory of the process tree
-# ---------------------------------------------------------------------------------------------
-class TreeMemory:
-    """Samples the RSS of this process and all its descendants every `interval` seconds (cheap:
-    /proc/<pid>/statm), and their PSS (shared pages such as Ray's object store and torch's
-    libraries counted once) every `pss_every` samples: reading smaps costs ~10 ms a process, which
-    every 0.2 s would steal a good part of a core from the two actors."""
-
-    def __init__(self, interval: float = 0.2, pss_every: int = 25) -> None:
-        self.interval, self.pss_every = interval, pss_every
-        self.samples = 0
-        self.peak_sum = 0
-        self.peak_pss_sum = 0
-        self.peaks: dict[int, int] = {}
-        self.names: dict[int, str] = {}
-        self.cpu: dict[int, float] = {}
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, daemon=True)
-        # what ran before (e.g. the Ganache a test session launched) is not the simulation's
-        self.before = {p.pid for p in psutil.Process().children(recursive=True)}
-
-    def tree(self) -> list[psutil.Process]:
-        """This process and the descendants it started since."""
-        me = psutil.Process()
-        return [me, *(p for p in me.children(recursive=True) if p.pid not in self.before)]
-
-    def sample(self) -> None:
-        with_pss = self.samples % self.pss_every == 0
-        self.samples += 1
-        total = total_pss = 0
-        for proc in self.tree():
-            try:
-                rss = proc.memory_info().rss
-                times = proc.cpu_times()
-                if with_pss:
-                    total_pss += proc.memory_full_info().pss
-                if proc.pid not in self.names:
-                    self.names[proc.pid] = " ".join(proc.cmdline()).replace(str(ROOT) + "/", "")[:60] or proc.name()
-            except (psutil.NoSuchProcess, psutil.AccessDenied):
-                continue
-            self.cpu[proc.pid] = times.user + times.system
-            total += rss
-            self.peaks[proc.pid] = max(self.peaks.get(proc.pid, 0), rss)
-        self.peak_sum = max(self.peak_sum, total)
-        self.peak_pss_sum = max(self.peak_pss_sum, total_pss)
-
-    def largest(self, n: int = 6) -> dict[str, float]:
-        """The `n` processes with the largest RSS peaks: {command (pid): MB}."""
-        top = sorted(self.peaks.items(), key=lambda kv: -kv[1])[:n]
-        return {f"{self.names.get(pid, '?')} ({pid})": round(rss / 2**20, 1) for pid, rss in top}
-
-    def cpu_seconds(self, n: int = 6) -> dict[str, float]:
-        """The `n` processes that used the most CPU (user + system seconds, as last sampled)."""
-        top = sorted(self.cpu.items(), key=lambda kv: -kv[1])[:n]
-        return {f"{self.names.get(pid, '?')} ({pid})": round(cpu, 1) for pid, cpu in top}
-
-    def _loop(self) -> None:
-        while not self._stop.wait(self.interval):
-            self.sample()
-
-    def __enter__(self) -> "TreeMemory":
-        self.sample()
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join()
 
 
 def _quiet_flower() -> None:
