@@ -3,11 +3,13 @@
 #
 #   make experiment [ALGO=fedavg] [CONFIG=configs/x.yaml] [ROUNDS=5] [CLIENTS=10] [DATASET=fashionmnist]
 #                   [PARTITION=iid|dirichlet|shards|quantity|natural] [ALPHA=0.5] [MODEL=cnn] [SEED=0]
-#                   [NETWORK=ganache-local] [ARGS=...]
+#                   [NETWORK=ganache-local] [ENGINE=inprocess|flower] [ARGS=...]
 #                   ALGO=x alone runs the preset configs/x.yaml (FashionMNIST, offline); CONFIG picks any preset
 #   make experiment RESUME=runs/<id>   continue a killed run
 #   make verify RUN=runs/<id>           audit a run from the chain and its artifacts
-#   make demo-processes                 an aggregator and 3 client processes on one Ganache, verified
+#   make experiment ENGINE=flower       the clients as Flower ClientApps on Flower's simulation engine (Ray)
+#   make flower-federation [FEDERATION_ARGS="--clients 3 --rounds 2"]   a SuperLink and 3 SuperNodes on loopback
+#                                       (TLS, SuperNode authentication, a key and a shard each), then verify
 #   make compare RUNS="runs/a runs/b"   accuracy curves in one PNG (runs/compare.png) and a table
 #   make table [TABLE_ROUNDS=20] [TABLE_ARGS=--reuse]   every algorithm on FashionMNIST, Dirichlet(0.1)
 #                                       and IID: README's table (--reuse: keep finished runs of the same config)
@@ -35,9 +37,9 @@ RUN_FLAGS = $(if $(CONFIG),--config $(CONFIG)) $(if $(ALGO),--algo $(ALGO)) \
 	$(if $(ROUNDS),--rounds $(ROUNDS)) $(if $(CLIENTS),--clients $(CLIENTS)) \
 	$(if $(DATASET),--dataset $(DATASET)) $(if $(PARTITION),--partition $(PARTITION)) \
 	$(if $(ALPHA),--alpha $(ALPHA)) $(if $(MODEL),--model $(MODEL)) $(if $(SEED),--seed $(SEED)) \
-	$(if $(NETWORK),--network $(NETWORK)) $(ARGS)
+	$(if $(NETWORK),--network $(NETWORK)) $(if $(ENGINE),--engine $(ENGINE)) $(ARGS)
 
-.PHONY: setup experiment compare table test verify demo-processes bench robustness clean-build toolchain data \
+.PHONY: setup experiment compare table test verify flower-federation bench robustness clean-build toolchain data \
 	verify-ownership watermark-table coverage
 
 setup: $(VENV)/.installed node_modules/.installed toolchain data
@@ -86,8 +88,8 @@ verify: setup
 	@test -n "$(RUN)" || { echo "error: say which run: make verify RUN=runs/<id>" >&2; exit 2; }
 	$(PY) -m fl verify $(RUN)
 
-demo-processes: setup
-	$(PY) -m fl.run.roles.demo
+flower-federation: setup
+	$(PY) -m fl.run.flower.federation $(FEDERATION_ARGS)
 
 bench: setup
 	$(PY) -m fl.tools.bench suite $(BENCH_ARGS)
