@@ -51,7 +51,7 @@ class Trainer:
         return Shard(self.prepared.dataset.train_x, self.prepared.dataset.train_y, self.prepared.parts[partition])
 
 
-_TRAINERS: dict[tuple[str, str], Trainer] = {}  # by (config hash, data file): a Ray actor serves many clients
+_TRAINERS: dict[tuple[str, str], Trainer] = {}  # by (config, data file): a Ray actor serves many clients
 
 
 def load_shard(path: str) -> tuple[dict, Shard]:
@@ -68,10 +68,10 @@ def load_shard(path: str) -> tuple[dict, Shard]:
 def trainer(task: Task, node_config=None) -> Trainer:
     import yaml
 
-    cfg = config.validate(config.from_dict(yaml.safe_load(task.config_yaml)))
     data_file = str((node_config or {}).get("data-file", ""))
-    key = (cfg.config_hash(), data_file)
+    key = (task.config_yaml, data_file)
     if key not in _TRAINERS:
+        cfg = config.validate(config.from_dict(yaml.safe_load(task.config_yaml)))
         _TRAINERS.clear()
         torch.set_num_threads(task.threads)
         client_ids = list(range(1, cfg.train.clients + 1))  # the ids registration gives, in partition order
