@@ -191,12 +191,12 @@ def resume_experiment(run_path) -> RunDir:
     info = run.read_json("chain.json")
     if info.get("simulation_only"):
         raise UserError(f"run {run.path} ran with the chain off (simulation only): there is no chain state to resume")
-    if not info.get("db_path"):
-        raise UserError(f"run {run.path} kept no chain state (chain.persist was off or the chain was not launched "
-                        "by OnChainFL), so it cannot be resumed")
     if info.get("engine") == "flower":
         raise UserError(f"run {run.path} ran on the Flower engine, whose clients keep their own state on their "
                         "nodes; resuming continues runs of the in-process engine only")
+    if not info.get("db_path"):
+        raise UserError(f"run {run.path} kept no chain state (chain.persist was off or the chain was not launched "
+                        "by OnChainFL), so it cannot be resumed")
     _refuse_edited_config(run, info)
     cfg = config.build(run.path / "config.yaml")
     assembly = Assembly(cfg, SIMULATION)

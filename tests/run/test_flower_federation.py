@@ -60,3 +60,11 @@ def test_the_federations_run_verifies(federation):
     report = verify_task(run, task_of(run))
     assert report.ok, [v.line() for v in report.rounds]
     assert [v.aggregated for v in report.rounds] == [3, 2]
+
+
+def test_the_federations_first_round_is_the_in_process_engines_bit_for_bit(federation, tiny_config):
+    from fl.run.experiment import run_experiment
+
+    _, run, _ = federation
+    in_process = run_experiment(tiny_config(**{"train.threads": 1})).path
+    assert RunDir(run).read_metrics()[0].global_model == RunDir(in_process).read_metrics()[0].global_model

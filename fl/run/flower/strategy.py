@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 
 from flwr.app import ArrayRecord, ConfigRecord, Message, MessageType, MetricRecord, RecordDict
 from flwr.serverapp import Grid
-from flwr.serverapp.strategy import Strategy
+from flwr.serverapp.strategy import Result, Strategy
 
 from fl.core import codec
 from fl.core.store import hex_hash
@@ -24,6 +24,9 @@ from fl.ml.algorithms.api import Update
 from fl.run.engine import Engine
 from fl.run.flower import records
 from fl.run.flower.protocol import COMMITMENT, GLOBAL, METRICS, ROUND, TASK, UPDATE, Task, dump_metadata, load_metadata
+
+
+PULL_SECONDS = 0.05  # how often the server asks for replies that have not come yet
 
 
 class OnChainStrategy(Strategy):
@@ -35,6 +38,8 @@ class OnChainStrategy(Strategy):
         self.rows = []  # every round's fl.core.report.RoundMetrics
         self._selected: list[int] = []
         self._sent: dict[int, Message] = {}  # client id -> the round's message to it
+        self._updates: dict[int, Update] = {}  # the round's usable updates so far
+        self._replied: set[int | None] = set()
         self._sent_at = 0.0
         self._chain_at = None
 
@@ -47,7 +52,7 @@ class OnChainStrategy(Strategy):
         self._selected = engine.begin_round(server_round)
         model = records.to_record(engine.global_state)
         _, metadata = engine.store.get(engine.global_hash)
-        self._sent = {}
+        self._sent, self._updates, self._replied = {}, {}, set()
         for client_id in self._selected:
             info = ConfigRecord({"round": server_round, "client-id": client_id, "global-hash": engine.global_hash,
                                  "global-metadata": dump_metadata(metadata)})
@@ -99,25 +104,55 @@ class OnChainStrategy(Strategy):
         update.train_loss = train_loss
         return update
 
-    def aggregate_train(self, server_round: int,
-                        replies: Iterable[Message]) -> tuple[ArrayRecord | None, MetricRecord | None]:
+    def take(self, round_: int, reply: Message) -> None:
+        """One reply of the round, as soon as it arrives: checked, stored, its commitment relayed
+        (the chain's batches go out while other clients still train)."""
+        self._replied.add(self.sender(reply))
+        update = self.accept(round_, reply)
+        if update is not None:
+            self._updates[update.client_id] = update
+
+    def finish(self, round_: int) -> tuple[ArrayRecord, MetricRecord]:
+        """The round's end once its replies are in (or their time is up): Engine.end_round."""
         engine = self.engine
         train_seconds = time.perf_counter() - self._sent_at
-        updates: dict[int, Update] = {}
-        replied = set()
-        for reply in replies:
-            replied.add(self.sender(reply))
-            update = self.accept(server_round, reply)
-            if update is not None:
-                updates[update.client_id] = update
-        silent = sorted(set(self._selected) - replied)
+        silent = sorted(set(self._selected) - self._replied)
         if silent:
-            self.log(f"round {server_round}: no reply from clients {silent} in time; they did not commit")
-        row = engine.end_round(server_round, self._selected, updates,
+            self.log(f"round {round_}: no reply from clients {silent} in time; they did not commit")
+        row = engine.end_round(round_, self._selected, self._updates,
                                train_seconds - engine.ledger.stats.since(self._chain_at).seconds)
         self.rows.append(row)
         return (records.to_record(engine.global_state),
                 MetricRecord({"test-accuracy": row.test_accuracy, "test-loss": row.test_loss, "clients": row.clients}))
+
+    def aggregate_train(self, server_round: int,
+                        replies: Iterable[Message]) -> tuple[ArrayRecord | None, MetricRecord | None]:
+        for reply in replies:
+            self.take(server_round, reply)
+        return self.finish(server_round)
+
+    def start(self, grid: Grid, initial_arrays: ArrayRecord, num_rounds: int = 3, timeout: float = 3600,
+              train_config: ConfigRecord | None = None, evaluate_config: ConfigRecord | None = None,
+              evaluate_fn=None) -> Result:
+        """Flower's round loop (Strategy.start), with each reply taken as it arrives instead of
+        all of them at the end, and no client-side evaluation round (the server evaluates)."""
+        self.summary()
+        result, arrays = Result(), initial_arrays
+        for round_ in range(1, num_rounds + 1):
+            waiting = set(grid.push_messages(self.configure_train(round_, arrays, train_config or ConfigRecord(),
+                                                                  grid)))
+            deadline = time.monotonic() + timeout
+            while waiting and time.monotonic() < deadline:
+                replies = list(grid.pull_messages(waiting))
+                for reply in replies:
+                    waiting.discard(reply.metadata.reply_to_message_id)
+                    self.take(round_, reply)
+                if waiting and not replies:
+                    time.sleep(PULL_SECONDS)
+            arrays, metrics = self.finish(round_)
+            result.arrays = arrays
+            result.train_metrics_clientapp[round_] = metrics
+        return result
 
     def configure_evaluate(self, server_round: int, arrays: ArrayRecord, config: ConfigRecord,
                            grid: Grid) -> Iterable[Message]:

@@ -60,7 +60,7 @@ def plain_flower(name: str, out_dir: Path, clients: int, rounds: int) -> dict:
             str(clients), str(rounds), str(result)]
     _, memory = sampled(args, name, out_dir / "logs")
     measured = json.loads(result.read_text())
-    return {"engine": "plain Flower", "chain": "none", "clients": clients, "round_s": measured["warm_round_s"],
+    return {"engine": "plain Flower", "chain": "none", "clients": clients, "round_s": measured["warm_round_with_eval_s"],
             "startup_s": measured["startup_s"], "peak_pss_mb": memory.peak_pss_sum / 2**20,
             "peak_rss_mb": memory.peak_sum / 2**20, "accuracy": measured["accuracy"], "final_model": None}
 
