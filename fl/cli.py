@@ -178,8 +178,7 @@ def run(config_file, params, sets, no_progress, resume, engine, client_cpus, cli
             (["--config"] if config_file else []) + (["--set"] if sets else []) + (["--param"] if params else []) + \
             (["--engine"] if engine != "inprocess" else [])
         if given:
-            raise UserError(f"--resume continues a run with its own config.yaml on the in-process engine; "
-                            f"drop {', '.join(given)}")
+            raise UserError(f"--resume continues a run with its own config.yaml; drop {', '.join(given)}")
         resume_experiment(resume)
         return
     set_values = {**parse_params(params), **parse_set(sets)}

@@ -16,9 +16,9 @@ from fl.core import codec, config
 from fl.core.errors import UserError
 from fl.core.store import hex_hash
 from fl.ml.algorithms.api import Update
+from fl.ml.algorithms.base import Algorithm
 from fl.ml.robust import attacks
 from fl.ml.training import deterministic_device
-from fl.ml.algorithms.base import Algorithm
 from fl.run.assembly import Prepared, prepare, prepare_model
 from fl.run.engine import client_context
 from fl.run.flower.protocol import NODE, SEEDED, Task

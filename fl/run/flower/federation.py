@@ -146,7 +146,8 @@ def run_federation(folder: Path, rpc: str, clients: int = 3, rounds: int = 2, da
         if error.exists():
             raise UserError(f"the federation's run failed: {error.read_text().strip()} (log: {result.log})")
         if not result.ok:
-            raise UserError(f"Flower run {result.run_id} ended {result.status}: {result.details}; see {result.log}")
+            raise UserError(f"Flower run {result.run_id} ended {result.status}: {' '.join(result.details.split())}; "
+                            f"see {result.log}")
     log(f"federation: Flower run {result.run_id} finished in {result.seconds:.1f} s; run folder {run_folder}")
     return run_folder
 

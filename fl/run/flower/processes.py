@@ -101,6 +101,12 @@ def write_toml_config(path: Path, config: dict[str, Any]) -> Path:
     return path
 
 
+def last_line(path: Path) -> str:
+    """The last non-empty line of a log, stripped (for one-line errors)."""
+    lines = [line.strip() for line in log_tail(path, 5).splitlines() if line.strip()]
+    return lines[-1] if lines else "(empty log)"
+
+
 def log_tail(path: Path, lines: int = 15) -> str:
     """The last lines of a log file, for error messages (empty if there is none)."""
     try:
@@ -243,8 +249,8 @@ class Deployment:
             raise UserError("no SuperLink started; call start_superlink() first")
         if not self.superlink.alive():
             raise UserError(
-                f"the SuperLink (pid {self.superlink.pid}) has exited; last lines of "
-                f"{self.superlink.log}:\n{log_tail(self.superlink.log)}"
+                f"the SuperLink (pid {self.superlink.pid}) has exited: {last_line(self.superlink.log)} "
+                f"(see {self.superlink.log})"
             )
         return self.superlink
 
@@ -273,7 +279,7 @@ class Deployment:
             if popen.poll() is not None:
                 raise UserError(
                     f"flower-superlink exited with code {popen.returncode} before listening on "
-                    f"{HOST}:{port}; last lines of {log}:\n{log_tail(log)}"
+                    f"{HOST}:{port}: {last_line(log)} (see {log})"
                 )
             if time.monotonic() > deadline:
                 raise UserError(f"flower-superlink did not listen on {HOST}:{port} within {timeout:g} s; see {log}")
@@ -382,18 +388,19 @@ class Deployment:
                 return
             if node.popen.poll() is not None:
                 tail = log_tail(node.log)
-                why = "was refused by the SuperLink (its key is not registered)" if "Failed to activate SuperNode" in tail else (
+                refused = "Failed to activate SuperNode" in tail
+                why = "was refused by the SuperLink (its key is not registered)" if refused else (
                     "could not reach the SuperLink" if "Connection refused" in tail or "could not establish" in tail
                     else "exited early")
                 raise UserError(
-                    f"SuperNode {node.name!r} {why} (exit code {node.popen.returncode}); "
-                    f"last lines of {node.log}:\n{tail}"
+                    f"SuperNode {node.name!r} {why} (exit code {node.popen.returncode}); see {node.log}"
                 )
             if time.monotonic() > deadline:
                 raise UserError(f"SuperNode {node.name!r} was not accepted within {timeout:g} s; see {node.log}")
             time.sleep(0.1)
 
-    def start_supernodes(self, nodes: list[tuple[NodeKeys, dict[str, Any]]], *, timeout: float = 30.0) -> list[SuperNode]:
+    def start_supernodes(self, nodes: list[tuple[NodeKeys, dict[str, Any]]], *,
+                         timeout: float = 30.0) -> list[SuperNode]:
         """Register and start each (keys, node_config), all at once, then wait for each."""
         started = [self.start_supernode(keys, cfg, wait=False) for keys, cfg in nodes]
         for node in started:
@@ -438,7 +445,7 @@ class Deployment:
         status, details = self.run_status(run_id)
         result = RunResult(run_id, status, details, log, seconds)
         if check and not result.ok:
-            raise UserError(f"Flower run {run_id} ended {status}: {details}; last lines of {log}:\n{log_tail(log)}")
+            raise UserError(f"Flower run {run_id} ended {status}: {' '.join(details.split())}; see {log}")
         return result
 
     def run_status(self, run_id: int) -> tuple[str, str]:
@@ -448,7 +455,8 @@ class Deployment:
             runs = json.loads(done.stdout[done.stdout.index("{"):])["runs"]
             return runs[0]["status"], runs[0].get("status-details", "")
         except (ValueError, KeyError, IndexError):
-            raise UserError(f"could not read the status of Flower run {run_id}: {done.stdout.strip()} {done.stderr.strip()}")
+            raise UserError(f"could not read the status of Flower run {run_id}: "
+                            f"{done.stdout.strip()} {done.stderr.strip()}")
 
     # -- stopping ------------------------------------------------------------------------------
 

@@ -10,11 +10,13 @@ from collections.abc import Callable
 from flwr.app import ConfigRecord, Message, MessageType, RecordDict
 from flwr.serverapp import Grid
 
+from fl.core.config import to_yaml
 from fl.core.errors import UserError
 from fl.core.report import RunDir
 from fl.core.store import ArtifactStore
 from fl.run.assembly import Assembly, Prepared
 from fl.run.experiment import _engine, finish
+from fl.run.flower import records
 from fl.run.flower.protocol import CLIENT, TASK, Task
 from fl.run.flower.strategy import OnChainStrategy
 
@@ -76,7 +78,6 @@ class FlowerServer:
         self.on_ready: Callable[[], None] = lambda: None
 
     def serve(self, grid: Grid, extra: dict | None = None) -> RunDir:
-        from fl.core.config import to_yaml
         from fl.chain import TaskChain
 
         cfg = self.assembly.cfg
@@ -95,8 +96,6 @@ class FlowerServer:
         engine = _engine(self.run, self.assembly, self.prepared, ArtifactStore(self.run.artifacts), task, client_ids)
         strategy = OnChainStrategy(engine, message, {cid: node for cid, (node, _, _) in zip(client_ids, signed)},
                                    self.log)
-        from fl.run.flower import records
-
         self.on_ready()
         strategy.start(grid, initial_arrays=records.to_record(engine.global_state), num_rounds=cfg.train.rounds,
                        timeout=self.round_timeout)

@@ -49,7 +49,6 @@ def run_flower_experiment(cfg: ExperimentConfig, client_cpus: float = 1.0, clien
                           client_app=None, log=print) -> RunDir:
     """The run, its ClientApps on `cfg.train.clients` simulated SuperNodes (`client_app`: OnChainFL's,
     unless a test brings another); `log` gets the server's lines (rounds, faults)."""
-    from flwr.clientapp import ClientApp  # noqa: F401  (fails early if Flower is missing)
     from flwr.serverapp import ServerApp
     from flwr.simulation import run_simulation
 
@@ -72,7 +71,8 @@ def run_flower_experiment(cfg: ExperimentConfig, client_cpus: float = 1.0, clien
     # Ray's workers import this package and read the data where this process does
     os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
     os.environ.setdefault("RAY_ACCEL_ENV_VAR_OVERRIDE_ON_ZERO", "0")  # Ray's own default from its next versions
-    logging.getLogger("flwr").setLevel(logging.WARNING)
+    # Flower's own notices (run_simulation's deprecation among them); the server logs every fault itself
+    logging.getLogger("flwr").setLevel(logging.ERROR)
     with connected(cfg.chain.network, db_path=run.path / "chain" if cfg.chain.persist else None) as session:
         def record(task, client_ids):
             return {**chain_info(session, task, client_ids, cfg.config_hash()), "engine": FLOWER}
@@ -86,13 +86,14 @@ def run_flower_experiment(cfg: ExperimentConfig, client_cpus: float = 1.0, clien
         @server_app.main()
         def main(grid, context) -> None:
             try:
-                outcome["run"] = server.serve(grid, {"startup": timings, "flower": {
-                    "backend": "ray", "client_cpus": client_cpus, "client_gpus": client_gpus, "client_threads": threads}})
+                flower = {"backend": "ray", "client_cpus": client_cpus, "client_gpus": client_gpus,
+                          "client_threads": threads}
+                outcome["run"] = server.serve(grid, {"startup": timings, "flower": flower})
             except BaseException as exc:  # Flower logs and swallows what a ServerApp raises
                 outcome["error"] = exc
 
-        run_simulation(server_app=server_app, client_app=client_app or onchainfl_client_app, num_supernodes=cfg.train.clients,
-                       backend_config=backend)
+        run_simulation(server_app=server_app, client_app=client_app or onchainfl_client_app,
+                       num_supernodes=cfg.train.clients, backend_config=backend)
     if "error" in outcome:
         raise outcome["error"]
     if "run" not in outcome:

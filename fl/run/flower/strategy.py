@@ -44,7 +44,8 @@ class OnChainStrategy(Strategy):
         self._chain_at = None
 
     def summary(self) -> None:
-        self.log(f"OnChainStrategy: {self.engine.algorithm.name} on {len(self.nodes)} Flower nodes, every round on chain")
+        self.log(f"OnChainStrategy: {self.engine.algorithm.name} on {len(self.nodes)} Flower nodes, "
+                 "every round on chain")
 
     def configure_train(self, server_round: int, arrays: ArrayRecord, config: ConfigRecord,
                         grid: Grid) -> Iterable[Message]:

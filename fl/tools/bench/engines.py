@@ -46,7 +46,8 @@ def onchainfl(name: str, out_dir: Path, clients: int, rounds: int, engine: str, 
     _, memory = sampled(args, name, out_dir / "logs")
     summary = json.loads((runs / name / "summary.json").read_text())
     seconds = [r["seconds"] for r in summary["per_round"]]
-    return {"engine": engine, "chain": network, "clients": clients, "round_s": statistics.median(seconds[1:] or seconds),
+    return {"engine": engine, "chain": network, "clients": clients,
+            "round_s": statistics.median(seconds[1:] or seconds),
             "startup_s": summary["startup"].get("startup_s"), "peak_pss_mb": memory.peak_pss_sum / 2**20,
             "peak_rss_mb": memory.peak_sum / 2**20, "accuracy": summary["final_accuracy"],
             "final_model": summary["final_model"]}
@@ -60,7 +61,8 @@ def plain_flower(name: str, out_dir: Path, clients: int, rounds: int) -> dict:
             str(clients), str(rounds), str(result)]
     _, memory = sampled(args, name, out_dir / "logs")
     measured = json.loads(result.read_text())
-    return {"engine": "plain Flower", "chain": "none", "clients": clients, "round_s": measured["warm_round_with_eval_s"],
+    return {"engine": "plain Flower", "chain": "none", "clients": clients,
+            "round_s": measured["warm_round_with_eval_s"],
             "startup_s": measured["startup_s"], "peak_pss_mb": memory.peak_pss_sum / 2**20,
             "peak_rss_mb": memory.peak_sum / 2**20, "accuracy": measured["accuracy"], "final_model": None}
 
