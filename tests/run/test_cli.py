@@ -139,3 +139,16 @@ def test_two_runs_started_together_get_a_chain_each(tmp_path):
     assert [run.returncode for run in runs] == [0, 0], [err[-300:] for _, err in outputs]
     endpoints = [next(line for line in out.splitlines() if line.startswith('http')).split()[0] for out, _ in outputs]
     assert len(set(endpoints)) == 2 and any(e.endswith(":18611") for e in endpoints)
+
+
+def test_an_unknown_engine_is_one_clear_line_with_the_choices():
+    result = fl("run", "--engine", "grpc", "--dataset", "synthetic-images")
+    assert result.returncode == 2
+    assert "'grpc' is not one of 'inprocess', 'flower'" in result.stderr
+
+
+def test_flower_resources_without_the_flower_engine_are_refused():
+    result = fl("run", "--client-cpus", "2", "--dataset", "synthetic-images")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1] == \
+        "error: --client-cpus set(s) the Flower engine's resources; add --engine flower"
