@@ -58,6 +58,28 @@ class CommitteeChain:
         row = [int(scores.get(client, 0)) for client in self.committed(round_)]
         self._send("submitScores", round_, row, sender=self.task.clients[member])
 
+    def score_transaction(self, round_: int, member: int) -> dict:
+        """What member `member` needs to sign its `submitScores` transaction where it runs (its
+        key is not here): every field but the data, which it builds from its own scores."""
+        from brownie import web3
+
+        from fl.chain.transactions import default_gas_price
+
+        address = self.task.clients[member]
+        return {"to": self.contract.address, "from": address, "value": 0, "chainId": int(web3.eth.chain_id),
+                "nonce": int(web3.eth.get_transaction_count(address, "pending")), "gasPrice": default_gas_price(),
+                "gas": int(web3.eth.get_block("latest")["gasLimit"]) // 2}
+
+    def submit_signed(self, round_: int, member: int, raw: bytes) -> None:
+        """Broadcast the `submitScores` transaction member `member` signed itself (ChainRejected,
+        with the contract's reason, when it reverts or is not the member's)."""
+        from fl.chain.transactions import ChainRejected, counted, send_signed
+
+        signer = signed_by(raw)
+        if signer != self.task.clients[member]:
+            raise ChainRejected("submitScores", f"signed by {signer}, not by member {member}")
+        counted(lambda: send_signed(self.contract, "submitScores", raw), [self.stats, self.task.stats])
+
     def tally(self, round_: int) -> None:
         self._send("tally", round_, sender=self.task.aggregator)
 
@@ -88,3 +110,17 @@ class CommitteeChain:
 
     def selected(self, round_: int) -> list[int]:
         return bitmap.from_words(self.contract.selectedOf(round_))
+
+
+def scores_call(round_: int, row: list[int]) -> bytes:
+    """The data of `submitScores(round, scores)`: what a member signs, built where it runs."""
+    from eth_abi import encode
+    from eth_hash.auto import keccak
+
+    return keccak(b"submitScores(uint256,uint32[])")[:4] + encode(["uint256", "uint32[]"], [round_, row])
+
+
+def signed_by(raw: bytes) -> str:
+    from eth_account import Account
+
+    return Account.recover_transaction(raw)

@@ -168,6 +168,29 @@ def send_and_wait(tx: dict, key: str | None = None):
                                                  poll_latency=RECEIPT_POLL_SECONDS)
 
 
+def send_signed(contract, function: str, raw: bytes) -> Receipt:
+    """Broadcast a transaction its sender signed elsewhere (a Flower party's own key) to
+    `contract` (a Brownie contract object) and wait for it; a revert raises ChainRejected."""
+    from brownie import web3
+    from eth_account import Account
+    from web3.exceptions import Web3RPCError
+
+    try:
+        tx_hash = web3.eth.send_raw_transaction(raw)
+    except (ValueError, Web3RPCError) as exc:
+        raise ChainRejected(function, revert_reason(exc.args[0] if exc.args else exc)) from None
+    receipt = web3.eth.wait_for_transaction_receipt(tx_hash, timeout=RECEIPT_TIMEOUT_SECONDS,
+                                                    poll_latency=RECEIPT_POLL_SECONDS)
+    sender = Sender(contract.address, contract.abi)
+    if receipt["status"] != 1:
+        decoded = web3.eth.get_transaction(tx_hash)
+        call = sender.contract.decode_function_input(decoded["input"])
+        replay = getattr(sender.contract.functions, function)(*call[1].values())
+        raise ChainRejected(function, sender._reason(replay, Account.recover_transaction(raw),
+                                                     receipt["blockNumber"] - 1, None))
+    return Receipt(int(receipt["gasUsed"]), int(receipt["blockNumber"]), sender._decode(receipt))
+
+
 class EventDecoder:
     """One event's log -> its arguments, as web3's `process_log(log).args` gives them (checksummed
     addresses, bytes for fixed bytes, lists for arrays, the topic hash for an indexed dynamic value)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 from fl.core.errors import UserError
 from fl.ml.algorithms.api import State, Update
@@ -28,6 +28,15 @@ from fl.ml.algorithms.api import State, Update
 #: the ways of running a round: every client in one process (the in-process engine), or the
 #: clients as Flower ClientApps (Flower's simulation engine, or the SuperNodes of a deployment)
 SIMULATION, FLOWER = "simulation", "flower"
+
+
+class Parties(Protocol):
+    """Clients that hold their keys where they run (the Flower engine's nodes): a feature asks
+    them to act from their own accounts instead of acting for them."""
+
+    def sign_scores(self, round_: int, requests: dict[int, dict], global_state: State) -> dict[int, bytes | str]:
+        """Each committee member's own signed `submitScores` transaction (or why it has none)
+        for `requests[member]`: {committed, own, candidates, transaction}."""
 
 
 @dataclass
@@ -41,6 +50,8 @@ class Setup:
     info: dict[str, Any] = field(default_factory=dict)
     #: the features set up before this one, by name (rewards pays the committee set up first)
     features: dict[str, "Feature"] = field(default_factory=dict)
+    #: the clients as parties holding their own keys (the Flower engine), or None (keys here)
+    parties: Parties | None = None
 
     def hooks(self) -> dict[str, str]:
         """chain.json's "hooks": the round hooks of the task, by name."""

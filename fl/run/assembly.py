@@ -97,10 +97,12 @@ class Assembly:
     def prepare(self) -> Prepared:
         return prepare(self.cfg)
 
-    def set_up(self, task, client_ids: list[int], algorithm, info: dict, resume: bool = False) -> dict:
+    def set_up(self, task, client_ids: list[int], algorithm, info: dict, resume: bool = False,
+               parties=None) -> dict:
         """Deploy every feature (or, resuming, attach it from `info`, the run's chain.json) in
-        registry order; returns `info` with the features' entries."""
-        setup = Setup(self.cfg, task, client_ids, algorithm, info)
+        registry order; returns `info` with the features' entries. `parties`: the clients that
+        hold their own keys elsewhere (fl.features.base.Parties; the Flower engine)."""
+        setup = Setup(self.cfg, task, client_ids, algorithm, info, parties=parties)
         for feature in self.features:
             (feature.attach if resume else feature.deploy)(setup)
             setup.features[feature.name] = feature

@@ -61,7 +61,8 @@ def simulated(tmp_path_factory):
 
 
 #: the Flower engine's run: SCAFFOLD, whose clients keep a control variate between rounds (in their
-#: Flower node's context), with every feature the Flower engine supports
+#: Flower node's context), with every feature the Flower engine supports (the committee's members
+#: score on their own nodes and sign their own transactions)
 FLOWER_RUN = {"data.name": "synthetic-images", "train.clients": 3, "train.rounds": 2, "train.threads": 1,
               "algorithm.name": "scaffold", "output.progress": False}
 
@@ -146,7 +147,8 @@ def test_the_flower_engine_with_its_features_verifies_and_equals_the_in_process_
     summary = json.loads((flower / "summary.json").read_text())
     assert summary["engine"] == "flower" and "engine" not in simulated
     assert summary["rewards"]["balances"] == simulated["rewards"]["balances"]
-    assert summary["attendance"]["rounds"] == simulated["attendance"]["rounds"] == {"1": 2, "2": 2, "3": 2}
+    assert summary["attendance"]["rounds"] == simulated["attendance"]["rounds"]
+    assert summary["committee"]["members"] == simulated["committee"]["members"]
 
 
 def test_the_flower_server_never_holds_a_client_key_and_relays_what_the_clients_signed(flower):
@@ -159,3 +161,17 @@ def test_the_flower_server_never_holds_a_client_key_and_relays_what_the_clients_
     assert {(int(e.args.round), int(e.args.clientId)) for e in events} == {(r, c) for r in (1, 2) for c in (1, 2, 3)}
     for event in events:  # in batches the server sent; verify checks each client's signature in them
         assert web3.eth.get_transaction(event.transactionHash)["from"] == info["aggregator"]
+
+
+def test_on_the_flower_engine_each_committee_member_sends_its_own_scores(flower):
+    from brownie import web3
+
+    from fl.chain import load_project
+    from fl.chain.transactions import Sender
+
+    info = json.loads((flower / "chain.json").read_text())
+    committee = Sender(info["hooks"]["committee"], load_project().Committee.abi).contract
+    scores = committee.events.ScoresSubmitted.get_logs(from_block=0)
+    assert {int(e.args.round) for e in scores} == {1, 2}
+    for event in scores:  # a transaction from the member's own account, signed on its node
+        assert web3.eth.get_transaction(event.transactionHash)["from"] == info["clients"][str(event.args.memberId)]

@@ -9,7 +9,7 @@ from fl.core import config
 from fl.core.errors import UserError
 from fl.run.flower import client
 from fl.run.flower.protocol import NODE, SEEDED, Task
-from fl.run.flower.server import error_line
+from fl.run.flower.protocol import error_line
 
 
 def task(keys: str) -> Task:

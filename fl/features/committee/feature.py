@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from fl.core.errors import UserError
-from fl.features.base import SIMULATION, Feature, Setup, check_hook
+from fl.features.base import FLOWER, SIMULATION, Feature, Setup, check_hook
 from fl.features.committee.protocol import CommitteeRounds
 from fl.features.committee.reference import bps
 
@@ -21,8 +21,7 @@ class CommitteeFeature(Feature):
 
     name = "committee"
     section = "committee"
-    modes = frozenset({SIMULATION})
-    unsupported = "its members score from their own accounts, which only the in-process engine has them do"
+    modes = frozenset({SIMULATION, FLOWER})
 
     @classmethod
     def enabled(cls, cfg) -> bool:
@@ -51,7 +50,7 @@ class CommitteeFeature(Feature):
 
     def _use(self, chain, setup: Setup) -> None:
         self.chain = chain
-        self.rounds = CommitteeRounds(chain)
+        self.rounds = CommitteeRounds(chain, parties=setup.parties)
         setup.hooks()["committee"] = chain.address
 
     def describe(self) -> str:

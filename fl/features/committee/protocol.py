@@ -23,9 +23,11 @@ from fl.ml.algorithms.api import State, Update
 class CommitteeRounds:
     """The committee side of each round; `chain` is a fl.chain.committee.CommitteeChain."""
 
-    def __init__(self, chain, log: Callable[[str], None] = print):
+    def __init__(self, chain, log: Callable[[str], None] = print, parties=None):
         self.chain = chain
         self.log = log
+        #: members that hold their keys elsewhere (fl.features.base.Parties), or None: members here
+        self.parties = parties
         self.gas: dict[int, int] = {}  # round -> gas of the committee's transactions
 
     def members(self, round_: int) -> list[int]:
@@ -54,6 +56,9 @@ class CommitteeRounds:
         members = self.members(round_)
         candidates = [c for c in sorted(committed) if c not in members]
         done = set(self.chain.scorers(round_))
+        if self.parties is not None:
+            self._score_elsewhere(round_, updates, members, candidates, done, global_state)
+            return
         for member in members:
             own = updates.get(member)
             if member in done or own is None:
@@ -61,5 +66,22 @@ class CommitteeRounds:
             scores = {c: score(own.tensors, updates[c].tensors, global_state) for c in candidates}
             try:
                 self.chain.submit(round_, member, scores)
+            except ChainRejected as exc:
+                self.log(f"round {round_}: committee member {member}'s scores rejected on chain ({exc.reason})")
+
+    def _score_elsewhere(self, round_: int, updates: dict[int, Update], members: list[int], candidates: list[int],
+                         done: set[int], global_state: State) -> None:
+        """Each member scores where it runs and signs its own transaction; broadcast here."""
+        committed = self.chain.committed(round_)
+        requests = {member: {"committed": committed, "own": updates[member].tensors,
+                             "candidates": {c: updates[c].tensors for c in candidates},
+                             "transaction": self.chain.score_transaction(round_, member)}
+                    for member in members if member not in done and member in updates}
+        for member, signed in sorted(self.parties.sign_scores(round_, requests, global_state).items()):
+            if isinstance(signed, str):
+                self.log(f"round {round_}: committee member {member} did not score ({signed})")
+                continue
+            try:
+                self.chain.submit_signed(round_, member, signed)
             except ChainRejected as exc:
                 self.log(f"round {round_}: committee member {member}'s scores rejected on chain ({exc.reason})")

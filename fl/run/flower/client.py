@@ -161,3 +161,16 @@ def train(task: Task, node_config, round_: int, client_id: int, global_state, gl
     digest = hex_hash(codec.keccak(codec.encode(update.tensors, metadata)))
     signature = signing.sign_digest(key, signing.commit_digest(task.domain, task.experiment, round_, digest))
     return Trained(update, metadata, digest, signature)
+
+
+def committee_scores(task: Task, node_config, round_: int, committed: list[int], candidates: dict, own, global_state,
+                     transaction: dict) -> bytes:
+    """As a committee member: score the candidates against its own update and sign the
+    `submitScores` transaction with its own key (fl.features.committee.member)."""
+    from fl.features.committee.member import scores_transaction
+
+    cfg = trainer(task, node_config).cfg
+    key = private_key(task, partition_of(node_config, cfg.train.clients), node_config)
+    if address_of(key) != transaction.get("from"):
+        raise UserError(f"asked to sign for {transaction.get('from')}, but this party is {address_of(key)}")
+    return scores_transaction(key, round_, committed, candidates, own, global_state, transaction)

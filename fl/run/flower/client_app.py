@@ -4,12 +4,15 @@ client between rounds (SCAFFOLD's control variate, MOON's previous model) stays 
 Flower context, never with the server."""
 from __future__ import annotations
 
+import json
+
 from flwr.app import ConfigRecord, Context, Message, MetricRecord, RecordDict
 from flwr.clientapp import ClientApp
 
 from fl.run.flower import client, records
-from fl.run.flower.protocol import (CLIENT, COMMITMENT, GLOBAL, METRICS, ROUND, TASK, UPDATE, Task, dump_metadata,
-                                    load_metadata)
+from fl.run.flower.parties import COMMITTEE_SCORES
+from fl.run.flower.protocol import (ACT, CANDIDATE, CLIENT, COMMITMENT, GLOBAL, METRICS, OWN, ROUND, SIGNED, TASK,
+                                    UPDATE, Task, dump_metadata, load_metadata)
 
 OWN_STATE = "onchainfl"  # the node context's record of the client's own state
 
@@ -18,9 +21,25 @@ app = ClientApp()
 
 @app.query()
 def register(message: Message, context: Context) -> Message:
-    partition, address, signature = client.registration(Task.from_record(message.content[TASK]), context.node_config)
+    """A registration, or (with an "act" record) a transaction the party signs from its own account."""
+    task = Task.from_record(message.content[TASK])
+    if ACT in message.content:
+        return act(task, message, context)
+    partition, address, signature = client.registration(task, context.node_config)
     return Message(RecordDict({CLIENT: ConfigRecord({"partition": partition, "address": address,
                                                      "signature": signature})}), reply_to=message)
+
+
+def act(task: Task, message: Message, context: Context) -> Message:
+    info = message.content[ACT]
+    if str(info["kind"]) != COMMITTEE_SCORES:
+        raise ValueError(f"unknown action {info['kind']!r}; this party knows: {COMMITTEE_SCORES}")
+    candidates = {int(name[len(CANDIDATE):]): records.from_record(record)
+                  for name, record in message.content.items() if name.startswith(CANDIDATE)}
+    raw = client.committee_scores(task, context.node_config, int(info["round"]), json.loads(str(info["committed"])),
+                                  candidates, records.from_record(message.content[OWN]),
+                                  records.from_record(message.content[GLOBAL]), json.loads(str(info["transaction"])))
+    return Message(RecordDict({SIGNED: ConfigRecord({"raw": raw})}), reply_to=message)
 
 
 @app.train()

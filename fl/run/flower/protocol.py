@@ -5,6 +5,7 @@ experiment id a client signs under, how clients get their keys, and the torch th
 trains with.
 
 - query (registration) -> reply "client": {partition, address, signature of Register(experiment, address)}
+- query "act" (a committee member's scores) -> reply "signed": {raw: the member's own signed transaction}
 - train -> "global" (the global model, an ArrayRecord) + "round": {round, client-id, global-hash,
   global-metadata}; reply "update" (an ArrayRecord) + "commitment": {metadata, update-hash,
   signature of Commit(experiment, round, update-hash)} + "train" metrics {train-loss, num-examples}
@@ -18,6 +19,9 @@ from flwr.app import ConfigRecord
 
 TASK, CLIENT, GLOBAL, ROUND, UPDATE, COMMITMENT, METRICS = (
     "task", "client", "global", "round", "update", "commitment", "train")
+#: a party asked to act from its own account: "act" {kind, round, ...}, its own update ("own"), the
+#: candidates' ("candidate-<id>"); it replies "signed" {raw: its signed transaction}
+ACT, OWN, CANDIDATE, SIGNED = "act", "own", "candidate-", "signed"
 #: how a client gets its Ethereum key: derived from the seed (simulated parties, as the in-process
 #: engine does), or from its SuperNode's node config ("key-file")
 SEEDED, NODE = "seeded", "node"
@@ -51,3 +55,9 @@ def load_metadata(text: str) -> dict[str, str]:
     if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
         raise ValueError("artifact metadata must be an object of strings")
     return value
+
+
+def error_line(reply) -> str:
+    """A Flower error reply's reason, by its last line (the exception, not the traceback)."""
+    lines = [line for line in reply.error.reason.strip().splitlines() if line.strip()]
+    return lines[-1] if lines else f"error code {reply.error.code}"

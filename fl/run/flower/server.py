@@ -17,7 +17,8 @@ from fl.core.store import ArtifactStore
 from fl.run.assembly import Assembly, Prepared
 from fl.run.experiment import _engine, finish
 from fl.run.flower import records
-from fl.run.flower.protocol import CLIENT, TASK, Task
+from fl.run.flower.parties import FlowerParties
+from fl.run.flower.protocol import CLIENT, TASK, Task, error_line
 from fl.run.flower.strategy import OnChainStrategy
 
 NODE_POLL_SECONDS = 0.5
@@ -33,11 +34,6 @@ def wait_for_nodes(grid: Grid, count: int, timeout: float) -> list[int]:
         if time.monotonic() > deadline:
             raise UserError(f"only {len(nodes)} of {count} Flower nodes connected within {timeout:g} s")
         time.sleep(NODE_POLL_SECONDS)
-
-
-def error_line(reply: Message) -> str:
-    lines = [line for line in reply.error.reason.strip().splitlines() if line.strip()]
-    return lines[-1] if lines else f"error code {reply.error.code}"
 
 
 def register(grid: Grid, task: Task, nodes: list[int], timeout: float) -> list[tuple[int, str, bytes]]:
@@ -88,14 +84,16 @@ class FlowerServer:
         nodes = wait_for_nodes(grid, cfg.train.clients, self.nodes_timeout)
         signed = register(grid, message, nodes, self.nodes_timeout)
         client_ids = task.register_signed([address for _, address, _ in signed], [sig for _, _, sig in signed])
-        info = self.assembly.set_up(task, client_ids, self.prepared.algorithm, self.chain_record(task, client_ids))
+        nodes_of = {cid: node for cid, (node, _, _) in zip(client_ids, signed)}
+        parties = FlowerParties(grid, message, nodes_of, self.round_timeout)
+        info = self.assembly.set_up(task, client_ids, self.prepared.algorithm, self.chain_record(task, client_ids),
+                                    parties=parties)
         setup_gas = task.stats.gas
         self.run.write_json("chain.json", info)
         self.log(f"  chain: FLTask at {task.address}, {len(client_ids)} clients on Flower nodes registered "
                  f"(start-up {time.perf_counter() - t0:.1f} s){self.assembly.describe_setup()}")
         engine = _engine(self.run, self.assembly, self.prepared, ArtifactStore(self.run.artifacts), task, client_ids)
-        strategy = OnChainStrategy(engine, message, {cid: node for cid, (node, _, _) in zip(client_ids, signed)},
-                                   self.log)
+        strategy = OnChainStrategy(engine, message, nodes_of, self.log)
         self.on_ready()
         strategy.start(grid, initial_arrays=records.to_record(engine.global_state), num_rounds=cfg.train.rounds,
                        timeout=self.round_timeout)
