@@ -61,14 +61,9 @@ class CommitteeChain:
     def score_transaction(self, round_: int, member: int) -> dict:
         """What member `member` needs to sign its `submitScores` transaction where it runs (its
         key is not here): every field but the data, which it builds from its own scores."""
-        from brownie import web3
+        from fl.chain.transactions import unsigned_fields
 
-        from fl.chain.transactions import default_gas_price
-
-        address = self.task.clients[member]
-        return {"to": self.contract.address, "from": address, "value": 0, "chainId": int(web3.eth.chain_id),
-                "nonce": int(web3.eth.get_transaction_count(address, "pending")), "gasPrice": default_gas_price(),
-                "gas": int(web3.eth.get_block("latest")["gasLimit"]) // 2}
+        return unsigned_fields(self.contract.address, self.task.clients[member])
 
     def submit_signed(self, round_: int, member: int, raw: bytes) -> None:
         """Broadcast the `submitScores` transaction member `member` signed itself (ChainRejected,

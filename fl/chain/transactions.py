@@ -168,6 +168,24 @@ def send_and_wait(tx: dict, key: str | None = None):
                                                  poll_latency=RECEIPT_POLL_SECONDS)
 
 
+def unsigned_fields(to: str, sender: str) -> dict:
+    """Every field of a transaction from `sender` to `to` but its data, for a party that signs it
+    where its key is (a Flower party): it adds the data of its own call and signs."""
+    from brownie import web3
+
+    return {"to": to, "from": sender, "value": 0, "chainId": int(web3.eth.chain_id),
+            "nonce": int(web3.eth.get_transaction_count(sender, "pending")), "gasPrice": default_gas_price(),
+            "gas": int(web3.eth.get_block("latest")["gasLimit"]) // 2}
+
+
+def sign_fields(fields: dict, data: bytes, key: str) -> bytes:
+    """The raw transaction `fields` (from `unsigned_fields`) with `data`, signed with `key`."""
+    from eth_account import Account
+
+    tx = {k: fields[k] for k in ("to", "value", "chainId", "nonce", "gasPrice", "gas")}
+    return bytes(Account.sign_transaction({**tx, "data": data}, key).raw_transaction)
+
+
 def send_signed(contract, function: str, raw: bytes) -> Receipt:
     """Broadcast a transaction its sender signed elsewhere (a Flower party's own key) to
     `contract` (a Brownie contract object) and wait for it; a revert raises ChainRejected."""

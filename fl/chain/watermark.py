@@ -54,6 +54,18 @@ class RegistryChain:
         redraws = len(receipt.events["KeyRedrawn"]) if "KeyRedrawn" in receipt.events else 0
         return key, redraws
 
+    def negotiate_signed(self, owner: str, raw: bytes) -> tuple[bytes, int]:
+        """`negotiate` as `owner` signed it where it runs: the key and how often it was re-drawn."""
+        from fl.chain.committee import signed_by
+        from fl.chain.transactions import counted, send_signed
+
+        if signed_by(raw) != owner:
+            raise ChainRejected("negotiate", f"signed by {signed_by(raw)}, not by {owner}")
+        receipt = counted(lambda: send_signed(self.contract, "negotiate", raw), self.stats)
+        key = bytes(receipt.events["WatermarkKeyAssigned"]["key"])
+        redraws = len(receipt.events["KeyRedrawn"]) if "KeyRedrawn" in receipt.events else 0
+        return key, redraws
+
     def key_of(self, task: str, owner: str) -> bytes | None:
         key = self.contract.keyOf(task, owner)
         return None if _hex(key) == ZERO else bytes(key)
@@ -78,8 +90,16 @@ class NegotiatedKeys:
 
 
 
+def negotiate_call(task: str) -> bytes:
+    """The data of `negotiate(task)`: what an owner signs, built where it runs."""
+    from eth_abi import encode
+    from eth_hash.auto import keccak
+
+    return keccak(b"negotiate(address)")[:4] + encode(["address"], [task])
+
+
 def negotiate_owner_keys(task: TaskChain, owners: list[int], bits: int, min_distance: int,
-                         registry_address: str | None = None) -> NegotiatedKeys:
+                         registry_address: str | None = None, parties=None) -> NegotiatedKeys:
     """Each owner's key for `task`: drawn now from the owner's own account, or, for an owner that
     already has one (a resumed run), read back. Deploys a registry unless `registry_address` is given;
     the registry's gas counts in the task's statistics."""
@@ -102,7 +122,16 @@ def negotiate_owner_keys(task: TaskChain, owners: list[int], bits: int, min_dist
         if key is None:
             before = stats.snapshot()
             try:
-                key, result.redraws[client_id] = registry.negotiate(task.address, account)
+                if parties is None:
+                    key, result.redraws[client_id] = registry.negotiate(task.address, account)
+                else:  # the owner signs on its own node
+                    from fl.chain.transactions import unsigned_fields
+
+                    fields = unsigned_fields(registry.address, account)
+                    signed = parties.sign_negotiation(client_id, task.address, fields)
+                    if isinstance(signed, str):
+                        raise UserError(f"client {client_id} got no watermark key: it did not sign ({signed})")
+                    key, result.redraws[client_id] = registry.negotiate_signed(account, signed)
             except ChainRejected as exc:
                 raise UserError(f"client {client_id} got no watermark key: {exc.reason}") from None
             result.gas[f"negotiate_client{client_id}"] = stats.since(before).gas

@@ -38,6 +38,10 @@ class Parties(Protocol):
         """Each committee member's own signed `submitScores` transaction (or why it has none)
         for `requests[member]`: {committed, own, candidates, transaction}."""
 
+    def sign_negotiation(self, client_id: int, task: str, transaction: dict) -> bytes | str:
+        """Client `client_id`'s own signed `negotiate(task)` transaction to the watermark registry
+        (`transaction`: every field but the data), or why it has none."""
+
 
 @dataclass
 class Setup:

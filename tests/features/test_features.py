@@ -60,11 +60,10 @@ def simulated(tmp_path_factory):
     return run_experiment(cfg).path
 
 
-#: the Flower engine's run: SCAFFOLD, whose clients keep a control variate between rounds (in their
-#: Flower node's context), with every feature the Flower engine supports (the committee's members
-#: score on their own nodes and sign their own transactions)
+#: the Flower engine's run, with every feature the Flower engine supports: FedIPR's owners draw
+#: their keys and the committee's members score on their own nodes, each signing its own transactions
 FLOWER_RUN = {"data.name": "synthetic-images", "train.clients": 3, "train.rounds": 2, "train.threads": 1,
-              "algorithm.name": "scaffold", "output.progress": False}
+              "output.progress": False}
 
 
 @pytest.fixture(scope="module")
@@ -175,3 +174,18 @@ def test_on_the_flower_engine_each_committee_member_sends_its_own_scores(flower)
     assert {int(e.args.round) for e in scores} == {1, 2}
     for event in scores:  # a transaction from the member's own account, signed on its node
         assert web3.eth.get_transaction(event.transactionHash)["from"] == info["clients"][str(event.args.memberId)]
+
+
+def test_on_the_flower_engine_each_watermark_owner_draws_its_key_from_its_own_account(flower):
+    from brownie import web3
+
+    from fl.chain import load_project
+    from fl.chain.transactions import Sender
+
+    info = json.loads((flower / "chain.json").read_text())
+    registry = Sender(info["algorithm"]["watermark_registry"], load_project().WatermarkRegistry.abi).contract
+    assigned = registry.events.WatermarkKeyAssigned.get_logs(from_block=0)
+    owners = {info["clients"][cid] for cid in info["algorithm"]["watermark_owners"]}
+    assert {e.args.owner for e in assigned} == owners
+    for event in assigned:
+        assert web3.eth.get_transaction(event.transactionHash)["from"] == event.args.owner

@@ -89,3 +89,10 @@ def test_a_flower_run_is_not_resumed_in_process(faulty_run):
 
     with pytest.raises(UserError, match="ran on the Flower engine, whose clients keep their own state"):
         resume_experiment(faulty_run)
+
+
+def test_scaffold_on_flower_keeps_each_clients_state_on_its_node_and_gives_the_in_process_hashes(tiny_config):
+    settings = {"algorithm.name": "scaffold", "train.threads": 1}
+    flower = run_flower_experiment(tiny_config(**settings)).path
+    in_process = run_experiment(tiny_config(**settings)).path
+    assert [r.global_model for r in metrics(flower)] == [r.global_model for r in metrics(in_process)]

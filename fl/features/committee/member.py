@@ -18,8 +18,6 @@ def scores_transaction(key: str, round_: int, committed: list[int], candidates: 
                        global_state: State, transaction: dict) -> bytes:
     """The member's signed `submitScores` transaction: `transaction` (to, nonce, gas, chain id)
     with the data of its own scores."""
-    from eth_account import Account
+    from fl.chain.transactions import sign_fields
 
-    fields = {k: transaction[k] for k in ("to", "value", "chainId", "nonce", "gasPrice", "gas")}
-    fields["data"] = scores_call(round_, score_row(committed, candidates, own, global_state))
-    return bytes(Account.sign_transaction(fields, key).raw_transaction)
+    return sign_fields(transaction, scores_call(round_, score_row(committed, candidates, own, global_state)), key)

@@ -11,15 +11,14 @@ owners' key commitments; `verify` checks them against the registry.
 from __future__ import annotations
 
 from fl.core.errors import UserError
-from fl.features.base import SIMULATION, Feature, FeatureAudit, Setup
+from fl.features.base import FLOWER, SIMULATION, Feature, FeatureAudit, Setup
 from fl.ml.watermark.key import Watermark, commitment
 
 
 class WatermarkKeysFeature(Feature):
     name = "watermark keys"
     section = "algorithm.params"
-    modes = frozenset({SIMULATION})
-    unsupported = "each owner draws its key from its own account before round 1, which only the in-process engine has them do"
+    modes = frozenset({SIMULATION, FLOWER})
 
     @classmethod
     def enabled(cls, cfg) -> bool:
@@ -47,7 +46,8 @@ class WatermarkKeysFeature(Feature):
 
         p = setup.algorithm.params
         owners = sorted(setup.client_ids)[:p["owners"]]
-        negotiated = negotiate_owner_keys(setup.task, owners, p["bits"], p["min_distance"], registry_address=registry)
+        negotiated = negotiate_owner_keys(setup.task, owners, p["bits"], p["min_distance"], registry_address=registry,
+                                          parties=setup.parties)
         setup.algorithm.watermarks = {cid: Watermark(key, p["bits"]) for cid, key in negotiated.keys.items()}
         self.registry = negotiated.registry
         self.owners = {str(cid): commitment(key) for cid, key in sorted(negotiated.keys.items())}

@@ -96,6 +96,14 @@ class Algorithm(Parametrized, abc.ABC):
         return {name: value.detach().to("cpu", copy=True) for name, value in model.state_dict().items()}
 
     # --- reporting ----------------------------------------------------------------------
+    def public_settings(self) -> dict[str, str]:
+        """What the features set on this object before round 1 that every client's own copy needs
+        (a client elsewhere has only the config): FedIPR's owners' watermark keys, public on chain."""
+        return {}
+
+    def apply_public_settings(self, settings: dict[str, str]) -> None:
+        """Take `public_settings()` of the server's copy."""
+
     def round_report(self, global_state: State) -> dict[str, float]:
         """Extra per-round metrics of a global model, for the run summary (FedIPR: detection rates)."""
         return {}

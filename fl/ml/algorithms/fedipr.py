@@ -53,6 +53,13 @@ class FedIPR(FedAvg):
 
         return loss
 
+    def public_settings(self) -> dict[str, str]:
+        return {str(cid): w.key.hex() for cid, w in sorted(self.watermarks.items())}
+
+    def apply_public_settings(self, settings: dict[str, str]) -> None:
+        self.watermarks = {int(cid): Watermark(bytes.fromhex(key), int(self.params["bits"]))
+                           for cid, key in settings.items()}
+
     def round_report(self, global_state: State) -> dict[str, float]:
         gamma = scale_vector(model_part(global_state))
         return {f"detection_client{cid}": bit_accuracy(gamma, w) for cid, w in sorted(self.watermarks.items())}

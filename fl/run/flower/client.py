@@ -143,7 +143,8 @@ class Trained:
 
 
 def train(task: Task, node_config, round_: int, client_id: int, global_state, global_hash: str,
-          global_metadata: dict[str, str], own_state: dict) -> Trained:
+          global_metadata: dict[str, str], own_state: dict,
+          algorithm_settings: dict[str, str] | None = None) -> Trained:
     """One round's local training, as the in-process engine runs it; the update's hash signed.
     The global model is first checked against the hash the server opened the round with."""
     run = trainer(task, node_config)
@@ -153,6 +154,8 @@ def train(task: Task, node_config, round_: int, client_id: int, global_state, gl
                         f"{global_hash}: altered in transit")
     partition = partition_of(node_config, run.cfg.train.clients)
     key = private_key(task, partition, node_config)
+    if algorithm_settings:  # what the features set on the server's algorithm before round 1
+        run.algorithm.apply_public_settings(algorithm_settings)
     shard = run.data(partition)
     ctx = client_context(run.cfg, run.work_model, shard, shard.indices, round_, client_id, global_state, own_state)
     update = (run.adversary.client_update(run.algorithm, ctx) if run.adversary is not None
@@ -174,3 +177,15 @@ def committee_scores(task: Task, node_config, round_: int, committed: list[int],
     if address_of(key) != transaction.get("from"):
         raise UserError(f"asked to sign for {transaction.get('from')}, but this party is {address_of(key)}")
     return scores_transaction(key, round_, committed, candidates, own, global_state, transaction)
+
+
+def watermark_negotiation(task: Task, node_config, task_address: str, transaction: dict) -> bytes:
+    """As a watermark owner: sign `negotiate(task)` to the registry with its own key."""
+    from fl.chain.transactions import sign_fields
+    from fl.chain.watermark import negotiate_call
+
+    cfg = trainer(task, node_config).cfg
+    key = private_key(task, partition_of(node_config, cfg.train.clients), node_config)
+    if address_of(key) != transaction.get("from"):
+        raise UserError(f"asked to sign for {transaction.get('from')}, but this party is {address_of(key)}")
+    return sign_fields(transaction, negotiate_call(task_address), key)

@@ -10,7 +10,7 @@ from flwr.app import ConfigRecord, Context, Message, MetricRecord, RecordDict
 from flwr.clientapp import ClientApp
 
 from fl.run.flower import client, records
-from fl.run.flower.parties import COMMITTEE_SCORES
+from fl.run.flower.parties import COMMITTEE_SCORES, WATERMARK_NEGOTIATION
 from fl.run.flower.protocol import (ACT, CANDIDATE, CLIENT, COMMITMENT, GLOBAL, METRICS, OWN, ROUND, SIGNED, TASK,
                                     UPDATE, Task, dump_metadata, load_metadata)
 
@@ -32,8 +32,13 @@ def register(message: Message, context: Context) -> Message:
 
 def act(task: Task, message: Message, context: Context) -> Message:
     info = message.content[ACT]
+    if str(info["kind"]) == WATERMARK_NEGOTIATION:
+        raw = client.watermark_negotiation(task, context.node_config, str(info["task"]),
+                                           json.loads(str(info["transaction"])))
+        return Message(RecordDict({SIGNED: ConfigRecord({"raw": raw})}), reply_to=message)
     if str(info["kind"]) != COMMITTEE_SCORES:
-        raise ValueError(f"unknown action {info['kind']!r}; this party knows: {COMMITTEE_SCORES}")
+        raise ValueError(f"unknown action {info['kind']!r}; this party knows: {COMMITTEE_SCORES}, "
+                         f"{WATERMARK_NEGOTIATION}")
     candidates = {int(name[len(CANDIDATE):]): records.from_record(record)
                   for name, record in message.content.items() if name.startswith(CANDIDATE)}
     raw = client.committee_scores(task, context.node_config, int(info["round"]), json.loads(str(info["committed"])),
@@ -50,7 +55,8 @@ def train(message: Message, context: Context) -> Message:
     own_state = records.unpack(own["state"]) if own is not None else {}
     trained = client.train(task, context.node_config, int(info["round"]), int(info["client-id"]),
                            records.from_record(message.content[GLOBAL]), str(info["global-hash"]),
-                           load_metadata(str(info["global-metadata"])), own_state)
+                           load_metadata(str(info["global-metadata"])), own_state,
+                           json.loads(str(info["algorithm-settings"])))
     if own_state:
         context.state[OWN_STATE] = ConfigRecord({"state": records.pack(own_state)})
     update = trained.update

@@ -12,7 +12,7 @@ from fl.ml.algorithms.api import State
 from fl.run.flower import records
 from fl.run.flower.protocol import ACT, CANDIDATE, GLOBAL, OWN, SIGNED, TASK, Task, error_line
 
-COMMITTEE_SCORES = "committee-scores"
+COMMITTEE_SCORES, WATERMARK_NEGOTIATION = "committee-scores", "watermark-negotiation"
 
 
 class FlowerParties:
@@ -44,3 +44,11 @@ class FlowerParties:
                 continue
             out[member] = error_line(reply) if reply.has_error() else bytes(reply.content[SIGNED]["raw"])
         return out
+
+    def sign_negotiation(self, client_id: int, task: str, transaction: dict) -> bytes | str:
+        content = RecordDict({TASK: self.task.record(), ACT: ConfigRecord({
+            "kind": WATERMARK_NEGOTIATION, "round": 0, "task": task, "transaction": json.dumps(transaction)})})
+        message = Message(content, dst_node_id=self.nodes[client_id], message_type=MessageType.QUERY)
+        for reply in self.grid.send_and_receive([message], timeout=self.timeout):
+            return error_line(reply) if reply.has_error() else bytes(reply.content[SIGNED]["raw"])
+        return "no reply in time"

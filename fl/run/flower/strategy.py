@@ -11,6 +11,7 @@ signs for a client and never holds a client's key.
 """
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterable
 
@@ -53,10 +54,11 @@ class OnChainStrategy(Strategy):
         self._selected = engine.begin_round(server_round)
         model = records.to_record(engine.global_state)
         _, metadata = engine.store.get(engine.global_hash)
+        settings = json.dumps(engine.algorithm.public_settings(), sort_keys=True)
         self._sent, self._updates, self._replied = {}, {}, set()
         for client_id in self._selected:
             info = ConfigRecord({"round": server_round, "client-id": client_id, "global-hash": engine.global_hash,
-                                 "global-metadata": dump_metadata(metadata)})
+                                 "global-metadata": dump_metadata(metadata), "algorithm-settings": settings})
             self._sent[client_id] = Message(RecordDict({TASK: self.task.record(), GLOBAL: model, ROUND: info}),
                                             dst_node_id=self.nodes[client_id], message_type=MessageType.TRAIN,
                                             group_id=str(server_round))
