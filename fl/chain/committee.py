@@ -68,7 +68,7 @@ class CommitteeChain:
     def submit_signed(self, round_: int, member: int, raw: bytes) -> None:
         """Broadcast the `submitScores` transaction member `member` signed itself (ChainRejected,
         with the contract's reason, when it reverts or is not the member's)."""
-        from fl.chain.transactions import ChainRejected, counted, send_signed
+        from fl.chain.transactions import ChainRejected, counted, send_signed, signed_by
 
         signer = signed_by(raw)
         if signer != self.task.clients[member]:
@@ -114,8 +114,3 @@ def scores_call(round_: int, row: list[int]) -> bytes:
 
     return keccak(b"submitScores(uint256,uint32[])")[:4] + encode(["uint256", "uint32[]"], [round_, row])
 
-
-def signed_by(raw: bytes) -> str:
-    from eth_account import Account
-
-    return Account.recover_transaction(raw)

@@ -186,11 +186,17 @@ def sign_fields(fields: dict, data: bytes, key: str) -> bytes:
     return bytes(Account.sign_transaction({**tx, "data": data}, key).raw_transaction)
 
 
+def signed_by(raw: bytes) -> str:
+    """The address that signed a raw transaction."""
+    from eth_account import Account
+
+    return Account.recover_transaction(raw)
+
+
 def send_signed(contract, function: str, raw: bytes) -> Receipt:
     """Broadcast a transaction its sender signed elsewhere (a Flower party's own key) to
     `contract` (a Brownie contract object) and wait for it; a revert raises ChainRejected."""
     from brownie import web3
-    from eth_account import Account
     from web3.exceptions import Web3RPCError
 
     try:
@@ -204,8 +210,7 @@ def send_signed(contract, function: str, raw: bytes) -> Receipt:
         decoded = web3.eth.get_transaction(tx_hash)
         call = sender.contract.decode_function_input(decoded["input"])
         replay = getattr(sender.contract.functions, function)(*call[1].values())
-        raise ChainRejected(function, sender._reason(replay, Account.recover_transaction(raw),
-                                                     receipt["blockNumber"] - 1, None))
+        raise ChainRejected(function, sender._reason(replay, signed_by(raw), receipt["blockNumber"] - 1, None))
     return Receipt(int(receipt["gasUsed"]), int(receipt["blockNumber"]), sender._decode(receipt))
 
 

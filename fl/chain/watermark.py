@@ -56,8 +56,7 @@ class RegistryChain:
 
     def negotiate_signed(self, owner: str, raw: bytes) -> tuple[bytes, int]:
         """`negotiate` as `owner` signed it where it runs: the key and how often it was re-drawn."""
-        from fl.chain.committee import signed_by
-        from fl.chain.transactions import counted, send_signed
+        from fl.chain.transactions import counted, send_signed, signed_by
 
         if signed_by(raw) != owner:
             raise ChainRejected("negotiate", f"signed by {signed_by(raw)}, not by {owner}")

@@ -22,7 +22,6 @@ class FlowerParties:
         self.grid, self.task, self.nodes, self.timeout = grid, task, nodes, timeout
 
     def sign_scores(self, round_: int, requests: dict[int, dict], global_state: State) -> dict[int, bytes | str]:
-        sent: dict[str, int] = {}
         messages = []
         model = records.to_record(global_state)
         for member, request in requests.items():
