@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
@@ -12,6 +11,7 @@ from pathlib import Path
 import yaml
 
 from fl.core.errors import UserError
+from fl.core.ports import free_port, listening
 from fl.core.paths import ROOT as PROJECT_ROOT
 
 # Brownie 1.22 warns about its own internal calls when it launches a chain.
@@ -33,11 +33,6 @@ def _ensure_tools_on_path() -> None:
         os.environ["PATH"] = os.pathsep.join([tools, *parts])
 
 
-def _port_is_free(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        return sock.connect_ex(("127.0.0.1", port)) != 0
-
-
 @contextmanager
 def _launch_lock() -> Iterator[None]:
     """One chain launch at a time on this machine, from picking its port until it answers: two runs
@@ -51,12 +46,6 @@ def _launch_lock() -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def load_project():
@@ -144,8 +133,8 @@ def connected(network_id: str | None = None, *, db_path: Path | None = None) -> 
         if "cmd" in settings:
             _ensure_tools_on_path()
             port = int(settings.get("cmd_settings", {}).get("port", 8545))
-            if not _port_is_free(port):
-                settings["cmd_settings"]["port"] = _free_port()
+            if listening(port):
+                settings["cmd_settings"]["port"] = free_port()
             extra = _persist_args(settings["cmd"], db_path) if db_path is not None else ""
             if extra:
                 settings["cmd"] = f"{settings['cmd']} {extra}"
@@ -194,13 +183,13 @@ def chain_alive() -> bool:
         return False
 
 
-def on_free_port() -> str:
+def onfree_port() -> str:
     """The project's network, set to launch on a free loopback port (others' chains may hold the usual one)."""
     from brownie._config import CONFIG
 
     load_project()
     network = project_network_id()
-    CONFIG.networks[network].setdefault("cmd_settings", {})["port"] = _free_port()
+    CONFIG.networks[network].setdefault("cmd_settings", {})["port"] = free_port()
     return network
 
 

@@ -193,25 +193,28 @@ def signed_by(raw: bytes) -> str:
     return Account.recover_transaction(raw)
 
 
-def send_signed(contract, function: str, raw: bytes) -> Receipt:
-    """Broadcast a transaction its sender signed elsewhere (a Flower party's own key) to
-    `contract` (a Brownie contract object) and wait for it; a revert raises ChainRejected."""
+def send_signed(contract, function: str, raw: bytes, sender: str) -> Receipt:
+    """Broadcast a transaction that `sender` signed elsewhere (a Flower party's own key) to
+    `contract` (a Brownie contract object) and wait for it; ChainRejected when it reverts or
+    another account signed it."""
     from brownie import web3
     from web3.exceptions import Web3RPCError
 
+    if signed_by(raw) != sender:
+        raise ChainRejected(function, f"signed by {signed_by(raw)}, not by {sender}")
     try:
         tx_hash = web3.eth.send_raw_transaction(raw)
     except (ValueError, Web3RPCError) as exc:
         raise ChainRejected(function, revert_reason(exc.args[0] if exc.args else exc)) from None
     receipt = web3.eth.wait_for_transaction_receipt(tx_hash, timeout=RECEIPT_TIMEOUT_SECONDS,
                                                     poll_latency=RECEIPT_POLL_SECONDS)
-    sender = Sender(contract.address, contract.abi)
+    to = Sender(contract.address, contract.abi)
     if receipt["status"] != 1:
         decoded = web3.eth.get_transaction(tx_hash)
-        call = sender.contract.decode_function_input(decoded["input"])
-        replay = getattr(sender.contract.functions, function)(*call[1].values())
-        raise ChainRejected(function, sender._reason(replay, signed_by(raw), receipt["blockNumber"] - 1, None))
-    return Receipt(int(receipt["gasUsed"]), int(receipt["blockNumber"]), sender._decode(receipt))
+        call = to.contract.decode_function_input(decoded["input"])
+        replay = getattr(to.contract.functions, function)(*call[1].values())
+        raise ChainRejected(function, to._reason(replay, sender, receipt["blockNumber"] - 1, None))
+    return Receipt(int(receipt["gasUsed"]), int(receipt["blockNumber"]), to._decode(receipt))
 
 
 class EventDecoder:

@@ -56,11 +56,9 @@ class RegistryChain:
 
     def negotiate_signed(self, owner: str, raw: bytes) -> tuple[bytes, int]:
         """`negotiate` as `owner` signed it where it runs: the key and how often it was re-drawn."""
-        from fl.chain.transactions import counted, send_signed, signed_by
+        from fl.chain.transactions import counted, send_signed
 
-        if signed_by(raw) != owner:
-            raise ChainRejected("negotiate", f"signed by {signed_by(raw)}, not by {owner}")
-        receipt = counted(lambda: send_signed(self.contract, "negotiate", raw), self.stats)
+        receipt = counted(lambda: send_signed(self.contract, "negotiate", raw, owner), self.stats)
         key = bytes(receipt.events["WatermarkKeyAssigned"]["key"])
         redraws = len(receipt.events["KeyRedrawn"]) if "KeyRedrawn" in receipt.events else 0
         return key, redraws

@@ -13,7 +13,7 @@ from fl.core.config import ExperimentConfig
 from fl.core.errors import UserError
 from fl.core.report import RoundMetrics, RunDir, plot_run
 from fl.core.store import ArtifactStore
-from fl.features.base import SIMULATION
+from fl.features.base import FLOWER, SIMULATION
 from fl.ml.algorithms.base import Algorithm
 from fl.ml.data import partition as partitioning
 from fl.ml.data import partition_report
@@ -191,7 +191,7 @@ def resume_experiment(run_path) -> RunDir:
     info = run.read_json("chain.json")
     if info.get("simulation_only"):
         raise UserError(f"run {run.path} ran with the chain off (simulation only): there is no chain state to resume")
-    if info.get("engine") == "flower":
+    if info.get("engine") == FLOWER:
         raise UserError(f"run {run.path} ran on the Flower engine, whose clients keep their own state on their "
                         "nodes; resuming continues runs of the in-process engine only")
     if not info.get("db_path"):

@@ -59,3 +59,16 @@ def test_receipt_events_decode_as_web3_decodes_them(task, signing_clients, signe
                   for event in getattr(contract.events, name)().process_receipt({"logs": logs}, errors=DISCARD)]
         assert len(ours) == len(logs)
         assert sorted(map(repr, ours)) == sorted(map(repr, theirs))
+
+
+def test_a_transaction_signed_by_another_account_is_refused_before_it_is_sent(accounts):
+    from fl.chain.keys import client_private_key
+    from fl.chain.transactions import send_signed, sign_fields, signed_by, unsigned_fields
+
+    key = client_private_key(0, 0)
+    fields = unsigned_fields(str(accounts[1]), str(accounts[2]))  # from accounts[2], signed with another key
+    raw = sign_fields(fields, b"", key)
+    nonce = fields["nonce"]
+    with pytest.raises(ChainRejected, match=f"signed by {signed_by(raw)}, not by {accounts[2]}"):
+        send_signed(None, "anything", raw, str(accounts[2]))
+    assert web3.eth.get_transaction_count(str(accounts[2]), "pending") == nonce

@@ -51,3 +51,15 @@ def test_a_supernodes_partition_must_be_one_of_the_runs(node_config, message):
 def test_a_nodes_error_reply_is_reported_by_its_last_line():
     reply = SimpleNamespace(error=SimpleNamespace(code=2, reason="Traceback ...\n  File x\nUserError: no key here\n"))
     assert error_line(reply) == "UserError: no key here"
+
+
+def test_a_deployment_refuses_a_config_whose_chain_network_it_would_not_use(tmp_path):
+    from fl.run.flower.server_app import serve
+
+    cfg = config.build(None, {"data.name": "synthetic-images", "chain.network": "anvil-local",
+                              "output.runs_dir": str(tmp_path), "output.run_name": "run"})
+    path = tmp_path / "config.yaml"
+    path.write_text(config.to_yaml(cfg))
+    with pytest.raises(UserError, match="chain.network 'anvil-local' would not be used: leave it unset"):
+        serve(None, {"config": str(path), "rpc": "http://127.0.0.1:1"})
+    assert not (tmp_path / "run").exists()

@@ -125,11 +125,23 @@ def address_of(key: str) -> str:
     return Account.from_key(key).address
 
 
+def party(task: Task, node_config) -> tuple[int, str]:
+    """This party's partition and Ethereum key."""
+    partition = partition_of(node_config, trainer(task, node_config).cfg.train.clients)
+    return partition, private_key(task, partition, node_config)
+
+
+def signing_key(task: Task, node_config, transaction: dict) -> str:
+    """This party's key, if `transaction` is to be sent from its account (UserError otherwise)."""
+    _, key = party(task, node_config)
+    if address_of(key) != transaction.get("from"):
+        raise UserError(f"asked to sign for {transaction.get('from')}, but this party is {address_of(key)}")
+    return key
+
+
 def registration(task: Task, node_config) -> tuple[int, str, bytes]:
     """(partition, address, signature of Register(experiment, address))."""
-    cfg = trainer(task, node_config).cfg
-    partition = partition_of(node_config, cfg.train.clients)
-    key = private_key(task, partition, node_config)
+    partition, key = party(task, node_config)
     address = address_of(key)
     return partition, address, signing.sign_digest(key, signing.register_digest(task.domain, task.experiment, address))
 
@@ -152,8 +164,7 @@ def train(task: Task, node_config, round_: int, client_id: int, global_state, gl
     if found != global_hash:
         raise UserError(f"round {round_}: the global model received hashes to {found}, not to the round's "
                         f"{global_hash}: altered in transit")
-    partition = partition_of(node_config, run.cfg.train.clients)
-    key = private_key(task, partition, node_config)
+    partition, key = party(task, node_config)
     if algorithm_settings:  # what the features set on the server's algorithm before round 1
         run.algorithm.apply_public_settings(algorithm_settings)
     shard = run.data(partition)
@@ -172,10 +183,7 @@ def committee_scores(task: Task, node_config, round_: int, committed: list[int],
     `submitScores` transaction with its own key (fl.features.committee.member)."""
     from fl.features.committee.member import scores_transaction
 
-    cfg = trainer(task, node_config).cfg
-    key = private_key(task, partition_of(node_config, cfg.train.clients), node_config)
-    if address_of(key) != transaction.get("from"):
-        raise UserError(f"asked to sign for {transaction.get('from')}, but this party is {address_of(key)}")
+    key = signing_key(task, node_config, transaction)
     return scores_transaction(key, round_, committed, candidates, own, global_state, transaction)
 
 
@@ -184,8 +192,4 @@ def watermark_negotiation(task: Task, node_config, task_address: str, transactio
     from fl.chain.transactions import sign_fields
     from fl.chain.watermark import negotiate_call
 
-    cfg = trainer(task, node_config).cfg
-    key = private_key(task, partition_of(node_config, cfg.train.clients), node_config)
-    if address_of(key) != transaction.get("from"):
-        raise UserError(f"asked to sign for {transaction.get('from')}, but this party is {address_of(key)}")
-    return sign_fields(transaction, negotiate_call(task_address), key)
+    return sign_fields(transaction, negotiate_call(task_address), signing_key(task, node_config, transaction))

@@ -18,7 +18,6 @@ Folder layout (default runs/flower-federation/):
 from __future__ import annotations
 
 import json
-import secrets
 import shutil
 import signal
 import sys
@@ -38,15 +37,13 @@ from fl.run.flower.processes import Deployment
 from fl.run.flower.server_app import ERROR_FILE
 
 APP = Path(__file__).resolve().parent / "app"
-SECP256K1_ORDER = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 
 
 def ethereum_key() -> str:
     """A fresh secp256k1 private key (0x-hex), as a party would make its own."""
-    while True:
-        value = secrets.randbits(256)
-        if 0 < value < SECP256K1_ORDER:
-            return f"0x{value:064x}"
+    from eth_account import Account
+
+    return "0x" + bytes(Account.create().key).hex()
 
 
 @dataclass

@@ -15,6 +15,11 @@ from fl.run.flower.protocol import ACT, CANDIDATE, GLOBAL, OWN, SIGNED, TASK, Ta
 COMMITTEE_SCORES, WATERMARK_NEGOTIATION = "committee-scores", "watermark-negotiation"
 
 
+def signed(reply: Message) -> bytes | str:
+    """The party's signed transaction in `reply`, or why there is none."""
+    return error_line(reply) if reply.has_error() else bytes(reply.content[SIGNED]["raw"])
+
+
 class FlowerParties:
     """The run's clients on their Flower nodes (`nodes`: client id -> node id)."""
 
@@ -41,7 +46,7 @@ class FlowerParties:
             member = sent.get(reply.metadata.reply_to_message_id)
             if member is None:
                 continue
-            out[member] = error_line(reply) if reply.has_error() else bytes(reply.content[SIGNED]["raw"])
+            out[member] = signed(reply)
         return out
 
     def sign_negotiation(self, client_id: int, task: str, transaction: dict) -> bytes | str:
@@ -49,5 +54,5 @@ class FlowerParties:
             "kind": WATERMARK_NEGOTIATION, "round": 0, "task": task, "transaction": json.dumps(transaction)})})
         message = Message(content, dst_node_id=self.nodes[client_id], message_type=MessageType.QUERY)
         for reply in self.grid.send_and_receive([message], timeout=self.timeout):
-            return error_line(reply) if reply.has_error() else bytes(reply.content[SIGNED]["raw"])
+            return signed(reply)
         return "no reply in time"

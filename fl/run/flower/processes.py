@@ -27,7 +27,6 @@ import math
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -36,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from fl.core.errors import UserError
+from fl.core.ports import free_port, listening
 from fl.run.flower.certificates import NodeKeys, TlsFiles
 
 HOST = "127.0.0.1"
@@ -54,22 +54,6 @@ def _command(name: str) -> str:
     if not path.exists():
         raise UserError(f"{path} not found; install Flower (flwr 1.41) into this venv")
     return str(path)
-
-
-def free_port(host: str = HOST) -> int:
-    """A TCP port free on host right now (the OS picks it)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return sock.getsockname()[1]
-
-
-def port_open(port: int, host: str = HOST, timeout: float = 0.5) -> bool:
-    """Whether something accepts TCP connections on host:port."""
-    try:
-        with socket.create_connection((host, port), timeout=timeout):
-            return True
-    except OSError:
-        return False
 
 
 def toml_value(value: Any) -> str:
@@ -275,7 +259,7 @@ class Deployment:
         popen, log, home = self._spawn("superlink", args)
         self.superlink = SuperLink("superlink", popen, log, home, port=port, ca_cert=self.tls.ca_cert)
         deadline = time.monotonic() + timeout
-        while not port_open(port):
+        while not listening(port):
             if popen.poll() is not None:
                 raise UserError(
                     f"flower-superlink exited with code {popen.returncode} before listening on "
@@ -303,7 +287,7 @@ class Deployment:
     def check_superlink_reachable(self) -> None:
         """Raise UserError if the SuperLink is not running or accepts no connection."""
         link = self._require_superlink()
-        if not port_open(link.port):
+        if not listening(link.port):
             raise UserError(f"the SuperLink at {link.address} is unreachable (nothing accepts connections there)")
 
     # -- registration (the allow list) ---------------------------------------------------------

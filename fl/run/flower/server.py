@@ -15,7 +15,8 @@ from fl.core.errors import UserError
 from fl.core.report import RunDir
 from fl.core.store import ArtifactStore
 from fl.run.assembly import Assembly, Prepared
-from fl.run.experiment import _engine, finish
+from fl.features.base import FLOWER
+from fl.run.experiment import _engine, chain_info, finish
 from fl.run.flower import records
 from fl.run.flower.parties import FlowerParties
 from fl.run.flower.protocol import CLIENT, TASK, Task, error_line
@@ -63,12 +64,14 @@ class FlowerServer:
     """One run's server: `serve(grid)` inside a Flower ServerApp, with a chain connected."""
 
     def __init__(self, assembly: Assembly, prepared: Prepared, run: RunDir, keys: str, threads: int,
-                 round_timeout: float, nodes_timeout: float, chain_record: Callable[[object, list[int]], dict],
-                 log: Callable[[str], None] = print):
+                 round_timeout: float, nodes_timeout: float, session, log: Callable[[str], None] = print,
+                 chain_extra: dict | None = None):
+        """`session`: the chain (fl.chain.network.ChainSession), recorded in chain.json with
+        `chain_extra` (e.g. the RPC endpoint of a deployment's chain)."""
         self.assembly, self.prepared, self.run = assembly, prepared, run
         self.keys, self.threads = keys, threads
         self.round_timeout, self.nodes_timeout = round_timeout, nodes_timeout
-        self.chain_record, self.log = chain_record, log
+        self.session, self.chain_extra, self.log = session, dict(chain_extra or {}), log
         self.task = None  # the TaskChain, once deployed
         #: called once the clients are registered and the features set up, before round 1
         self.on_ready: Callable[[], None] = lambda: None
@@ -86,8 +89,8 @@ class FlowerServer:
         client_ids = task.register_signed([address for _, address, _ in signed], [sig for _, _, sig in signed])
         nodes_of = {cid: node for cid, (node, _, _) in zip(client_ids, signed)}
         parties = FlowerParties(grid, message, nodes_of, self.round_timeout)
-        info = self.assembly.set_up(task, client_ids, self.prepared.algorithm, self.chain_record(task, client_ids),
-                                    parties=parties)
+        record = {**chain_info(self.session, task, client_ids, config_hash), **self.chain_extra, "engine": FLOWER}
+        info = self.assembly.set_up(task, client_ids, self.prepared.algorithm, record, parties=parties)
         setup_gas = task.stats.gas
         self.run.write_json("chain.json", info)
         self.log(f"  chain: FLTask at {task.address}, {len(client_ids)} clients on Flower nodes registered "
@@ -98,5 +101,5 @@ class FlowerServer:
         strategy.start(grid, initial_arrays=records.to_record(engine.global_state), num_rounds=cfg.train.rounds,
                        timeout=self.round_timeout)
         summary = self.assembly.summary(engine, task)
-        return finish(self.run, {"engine": "flower", "setup_gas": setup_gas, **(extra or {}), **summary},
+        return finish(self.run, {"engine": FLOWER, "setup_gas": setup_gas, **(extra or {}), **summary},
                       self.prepared.algorithm)

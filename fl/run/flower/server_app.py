@@ -40,6 +40,7 @@ def run_folder(cfg: config.ExperimentConfig) -> Path:
 
 
 def serve(grid: Grid, run_config) -> Path:
+    from fl.chain.network import ChainSession
     from fl.chain.rpc import rpc_connected
     from fl.run.flower.server import FlowerServer
 
@@ -48,21 +49,18 @@ def serve(grid: Grid, run_config) -> Path:
     folder = run_folder(cfg)
     if folder.exists():
         raise UserError(f"the run folder {folder} exists already; name another (output.run_name) or remove it")
+    if cfg.chain.network is not None:
+        raise UserError(f"a deployment's chain is its run config's rpc; chain.network {cfg.chain.network!r} would not "
+                        "be used: leave it unset")
     assembly = Assembly(cfg, FLOWER)
     prepared = assembly.prepare()
     run = start_run(cfg, prepared)
     rpc = str(run_config["rpc"])
     with rpc_connected(rpc):
-        def record(task, client_ids):
-            return {"network": f"rpc {rpc}", "rpc": rpc, "contract": task.address, "aggregator": str(task.aggregator),
-                    "clients": {str(cid): task.clients[cid] for cid in client_ids},
-                    "config_hash": cfg.config_hash(), "salt": task.salt, "experiment_id": task.experiment_id,
-                    "db_path": None, "chain_pid": None, "commit_mode": task.commit_mode, "hooks": {},
-                    "engine": FLOWER}
-
         server = FlowerServer(assembly, prepared, run, NODE, int(run_config.get("threads", 1)),
                               float(run_config.get("round-timeout", 300)), float(run_config.get("nodes-timeout", 120)),
-                              record, lambda line: print(line, flush=True))
+                              ChainSession(f"rpc {rpc}", launched=False), lambda line: print(line, flush=True),
+                              chain_extra={"rpc": rpc})
         server.serve(grid, {"flower": {"deployment": True}})
     return run.path
 

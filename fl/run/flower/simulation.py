@@ -14,7 +14,7 @@ from fl.core.paths import ROOT
 from fl.core.report import RunDir
 from fl.features.base import FLOWER
 from fl.run.assembly import Assembly
-from fl.run.experiment import chain_info, describe, start_run
+from fl.run.experiment import describe, start_run
 from fl.run.flower.protocol import SEEDED
 
 #: how long the server waits for a round's replies, and for the nodes to come up (seconds)
@@ -74,10 +74,7 @@ def run_flower_experiment(cfg: ExperimentConfig, client_cpus: float = 1.0, clien
     # Flower's own notices (run_simulation's deprecation among them); the server logs every fault itself
     logging.getLogger("flwr").setLevel(logging.ERROR)
     with connected(cfg.chain.network, db_path=run.path / "chain" if cfg.chain.persist else None) as session:
-        def record(task, client_ids):
-            return {**chain_info(session, task, client_ids, cfg.config_hash()), "engine": FLOWER}
-
-        server = FlowerServer(assembly, prepared, run, SEEDED, threads, ROUND_TIMEOUT, NODES_TIMEOUT, record, log)
+        server = FlowerServer(assembly, prepared, run, SEEDED, threads, ROUND_TIMEOUT, NODES_TIMEOUT, session, log)
         # start-up: everything before round 1 (data, compile, chain, Ray and its actors, deploy, registration)
         server.on_ready = lambda: timings.update(startup_s=time.perf_counter() - began)
         outcome: dict = {}

@@ -24,7 +24,8 @@ from fl.core.store import hex_hash
 from fl.ml.algorithms.api import Update
 from fl.run.engine import Engine
 from fl.run.flower import records
-from fl.run.flower.protocol import COMMITMENT, GLOBAL, METRICS, ROUND, TASK, UPDATE, Task, dump_metadata, load_metadata
+from fl.run.flower.protocol import (COMMITMENT, GLOBAL, METRICS, ROUND, TASK, UPDATE, Task, dump_metadata, error_line,
+                                    load_metadata)
 
 
 PULL_SECONDS = 0.05  # how often the server asks for replies that have not come yet
@@ -39,6 +40,7 @@ class OnChainStrategy(Strategy):
         self.rows = []  # every round's fl.core.report.RoundMetrics
         self._selected: list[int] = []
         self._sent: dict[int, Message] = {}  # client id -> the round's message to it
+        self._by_message: dict[str, int] | None = None  # message id -> client id, once the messages are sent
         self._updates: dict[int, Update] = {}  # the round's usable updates so far
         self._replied: set[int | None] = set()
         self._sent_at = 0.0
@@ -50,16 +52,17 @@ class OnChainStrategy(Strategy):
 
     def configure_train(self, server_round: int, arrays: ArrayRecord, config: ConfigRecord,
                         grid: Grid) -> Iterable[Message]:
+        """Open the round; `arrays` is the engine's global model as a record (the start model's,
+        then what `finish` returned)."""
         engine = self.engine
         self._selected = engine.begin_round(server_round)
-        model = records.to_record(engine.global_state)
         _, metadata = engine.store.get(engine.global_hash)
         settings = json.dumps(engine.algorithm.public_settings(), sort_keys=True)
-        self._sent, self._updates, self._replied = {}, {}, set()
+        self._sent, self._by_message, self._updates, self._replied = {}, None, {}, set()
         for client_id in self._selected:
             info = ConfigRecord({"round": server_round, "client-id": client_id, "global-hash": engine.global_hash,
                                  "global-metadata": dump_metadata(metadata), "algorithm-settings": settings})
-            self._sent[client_id] = Message(RecordDict({TASK: self.task.record(), GLOBAL: model, ROUND: info}),
+            self._sent[client_id] = Message(RecordDict({TASK: self.task.record(), GLOBAL: arrays, ROUND: info}),
                                             dst_node_id=self.nodes[client_id], message_type=MessageType.TRAIN,
                                             group_id=str(server_round))
         self._sent_at, self._chain_at = time.perf_counter(), engine.ledger.stats.snapshot()
@@ -68,8 +71,9 @@ class OnChainStrategy(Strategy):
     def sender(self, reply: Message) -> int | None:
         """The client a reply answers for: by the message it replies to (a SuperLink reports an
         unreachable node's error from its own node id), else by the node it came from."""
-        by_message = {m.metadata.message_id: cid for cid, m in self._sent.items() if m.metadata.message_id}
-        client_id = by_message.get(reply.metadata.reply_to_message_id)
+        if self._by_message is None:  # Flower gives the messages their ids as it sends them
+            self._by_message = {m.metadata.message_id: cid for cid, m in self._sent.items()}
+        client_id = self._by_message.get(reply.metadata.reply_to_message_id)
         return client_id if client_id is not None else self.clients.get(reply.metadata.src_node_id)
 
     def accept(self, round_: int, reply: Message) -> Update | None:
@@ -79,8 +83,7 @@ class OnChainStrategy(Strategy):
             self.log(f"round {round_}: a reply from unknown node {reply.metadata.src_node_id} ignored")
             return None
         if reply.has_error():
-            self.log(f"round {round_}: client {client_id} failed ({reply.error.reason.strip().splitlines()[-1]}); "
-                     "it did not commit")
+            self.log(f"round {round_}: client {client_id} failed ({error_line(reply)}); it did not commit")
             return None
         try:
             commitment = reply.content[COMMITMENT]

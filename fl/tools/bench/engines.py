@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +16,7 @@ from pathlib import Path
 from fl.core.errors import UserError
 from fl.core.paths import ROOT
 from fl.tools.bench.memory import TreeMemory
+from fl.tools.bench.runs import Measured
 
 #: OnChainFL's fastest engine, chain included, against plain Flower without one (≤ 1.0), and at
 #: 1,000 clients against one centralized epoch (≤ 1.5)
@@ -44,10 +44,9 @@ def onchainfl(name: str, out_dir: Path, clients: int, rounds: int, engine: str, 
             "--engine", engine]
     print(f"bench: {name} ...", flush=True)
     _, memory = sampled(args, name, out_dir / "logs")
-    summary = json.loads((runs / name / "summary.json").read_text())
-    seconds = [r["seconds"] for r in summary["per_round"]]
-    return {"engine": engine, "chain": network, "clients": clients,
-            "round_s": statistics.median(seconds[1:] or seconds),
+    measured = Measured(name, json.loads((runs / name / "summary.json").read_text()))
+    summary = measured.summary
+    return {"engine": engine, "chain": network, "clients": clients, "round_s": measured.warm("seconds"),
             "startup_s": summary["startup"].get("startup_s"), "peak_pss_mb": memory.peak_pss_sum / 2**20,
             "peak_rss_mb": memory.peak_sum / 2**20, "accuracy": summary["final_accuracy"],
             "final_model": summary["final_model"]}
