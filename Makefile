@@ -7,6 +7,9 @@
 #                   ALGO=x alone runs the preset configs/x.yaml (FashionMNIST, offline); CONFIG picks any preset
 #   make experiment RESUME=runs/<id>   continue a killed run
 #   make verify RUN=runs/<id>           audit a run from the chain and its artifacts
+#   make explore RUN=runs/<id> [SERVE=1] [PORT=8050]   the run's chain and folder as one page (runs/<id>/explorer.html,
+#                                       opens offline); RUN="runs/a runs/b": side by side too; SERVE=1: live on 127.0.0.1
+#   make experiment ... EXPLORE=1       the explorer beside the run, live while it trains (prints its address)
 #   make experiment ENGINE=flower       the clients as Flower ClientApps on Flower's simulation engine (Ray)
 #   make flower-federation [FEDERATION_ARGS="--clients 3 --rounds 2"]   a SuperLink and 3 SuperNodes on loopback
 #                                       (TLS, SuperNode authentication, a key and a shard each), then verify
@@ -37,9 +40,10 @@ RUN_FLAGS = $(if $(CONFIG),--config $(CONFIG)) $(if $(ALGO),--algo $(ALGO)) \
 	$(if $(ROUNDS),--rounds $(ROUNDS)) $(if $(CLIENTS),--clients $(CLIENTS)) \
 	$(if $(DATASET),--dataset $(DATASET)) $(if $(PARTITION),--partition $(PARTITION)) \
 	$(if $(ALPHA),--alpha $(ALPHA)) $(if $(MODEL),--model $(MODEL)) $(if $(SEED),--seed $(SEED)) \
-	$(if $(NETWORK),--network $(NETWORK)) $(if $(ENGINE),--engine $(ENGINE)) $(ARGS)
+	$(if $(NETWORK),--network $(NETWORK)) $(if $(ENGINE),--engine $(ENGINE)) $(if $(EXPLORE),--explore $(PORT_OR_DEFAULT)) $(ARGS)
+PORT_OR_DEFAULT = $(or $(PORT),8050)
 
-.PHONY: setup experiment compare table test verify flower-federation bench robustness clean-build toolchain data \
+.PHONY: setup experiment explore compare table test verify flower-federation bench robustness clean-build toolchain data \
 	verify-ownership watermark-table coverage
 
 setup: $(VENV)/.installed node_modules/.installed toolchain data
@@ -68,7 +72,7 @@ data: $(VENV)/.installed
 	@$(PY) toolchain/fetch_data.py
 
 experiment: setup
-	$(PY) -m fl run $(if $(RESUME),--resume $(RESUME),$(RUN_FLAGS))
+	$(PY) -m fl run $(if $(RESUME),--resume $(RESUME) $(if $(EXPLORE),--explore $(PORT_OR_DEFAULT)),$(RUN_FLAGS))
 
 compare: setup
 	$(PY) -m fl compare $(RUNS)
@@ -87,6 +91,10 @@ clean-build:
 verify: setup
 	@test -n "$(RUN)" || { echo "error: say which run: make verify RUN=runs/<id>" >&2; exit 2; }
 	$(PY) -m fl verify $(RUN)
+
+explore: setup
+	@test -n "$(RUN)" || { echo "error: say which run: make explore RUN=runs/<id> (several: RUN=\"runs/a runs/b\")" >&2; exit 2; }
+	$(PY) -m fl explore $(if $(SERVE),--serve --port $(PORT_OR_DEFAULT)) $(RUN)
 
 flower-federation: setup
 	$(PY) -m fl.run.flower.federation $(FEDERATION_ARGS)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -120,6 +121,8 @@ def cli() -> None:
 
 
 ENGINES = ("inprocess", "flower")
+#: how long `run --explore` waits after the run for the explorer's final page (it re-verifies every round)
+EXPLORER_FINAL_SECONDS = 600
 
 
 @cli.command()
@@ -165,7 +168,10 @@ ENGINES = ("inprocess", "flower")
               help="Flower engine: CPUs each ClientApp gets (clients in parallel = CPUs / this).")
 @click.option("--client-gpus", type=float, default=0.0, show_default=True,
               help="Flower engine: GPUs each ClientApp gets (e.g. 0.25: four clients share a GPU).")
-def run(config_file, params, sets, no_progress, resume, engine, client_cpus, client_gpus, **knobs) -> None:
+@click.option("--explore", "explore_port", type=int, default=None, is_flag=False, flag_value=8050,
+              help="Serve the explorer beside the run, live while it trains (on port 8050, or the one given; "
+                   "a free one when 8050 is taken).")
+def run(config_file, params, sets, no_progress, resume, engine, client_cpus, client_gpus, explore_port, **knobs) -> None:
     """Run one experiment on the chain and write runs/<run-id>/."""
     from fl.run.experiment import resume_experiment, run_experiment
 
@@ -179,18 +185,61 @@ def run(config_file, params, sets, no_progress, resume, engine, client_cpus, cli
             (["--engine"] if engine != "inprocess" else [])
         if given:
             raise UserError(f"--resume continues a run with its own config.yaml; drop {', '.join(given)}")
-        resume_experiment(resume)
+        with _explorer_beside(Path(resume), explore_port):
+            resume_experiment(resume)
         return
     set_values = {**parse_params(params), **parse_set(sets)}
     if no_progress:
         set_values["output.progress"] = False
     cfg = build_config(config_file, knobs, set_values)
-    if engine == "flower":
-        from fl.run.flower.simulation import run_flower_experiment
+    if explore_port is not None:
+        if not cfg.chain.enabled:
+            raise UserError("--explore shows the run's chain; it needs chain.enabled true")
+        from fl.core.report import RunDir
 
-        run_flower_experiment(cfg, client_cpus, client_gpus)
-    else:
-        run_experiment(cfg)
+        cfg.output.run_name = RunDir.plan(cfg).name  # the folder the explorer watches
+    with _explorer_beside(Path(cfg.output.runs_dir) / cfg.output.run_name if explore_port is not None else None,
+                          explore_port):
+        if engine == "flower":
+            from fl.run.flower.simulation import run_flower_experiment
+
+            run_flower_experiment(cfg, client_cpus, client_gpus)
+        else:
+            run_experiment(cfg)
+
+
+@contextmanager
+def _explorer_beside(run_dir: Path | None, port: int | None):
+    """`python -m fl explore --serve` on `run_dir` in its own process while the block runs; at the end
+    it waits (at most EXPLORER_FINAL_SECONDS) for the explorer's final page, then stops it."""
+    import subprocess
+    import time
+
+    from fl.core.ports import free_port, listening
+
+    if run_dir is None or port is None:
+        yield
+        return
+    if port and listening(port):
+        print(f"note: port {port} is taken; the explorer uses another")
+        port = free_port()
+    started = time.time()
+    process = subprocess.Popen([sys.executable, "-m", "fl", "explore", "--serve", "--wait", "--port", str(port),
+                                str(run_dir)], cwd=os.getcwd())
+    try:
+        yield
+        page = run_dir / "explorer.html"
+        deadline = time.time() + EXPLORER_FINAL_SECONDS
+        while time.time() < deadline and process.poll() is None and not (
+                page.is_file() and page.stat().st_mtime >= started):
+            time.sleep(0.5)
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                process.kill()
 
 
 @cli.command()
@@ -204,6 +253,32 @@ def verify(run_dir: str, network: str | None, no_metrics: bool) -> None:
 
     if not verify_run(run_dir, network, metrics=not no_metrics).ok:
         sys.exit(1)
+
+
+@cli.command()
+@click.argument("runs", metavar="RUN...", nargs=-1, required=True, type=click.Path(file_okay=False))
+@click.option("--serve", is_flag=True, help="Serve the page on 127.0.0.1 and refresh it as rounds finish (one run).")
+@click.option("--port", type=int, default=8050, show_default=True, help="--serve: the port (0: any free one).")
+@click.option("--out", help="Where the page goes (default RUN/explorer.html; for several runs runs/explorer.html).")
+@click.option("--no-metrics", is_flag=True,
+              help="Verify without re-evaluating each round's model (no data set needed; faster).")
+@click.option("--wait", is_flag=True, hidden=True, help="--serve: the run folder appears later (run --explore).")
+def explore(runs, serve, port, out, no_metrics, wait) -> None:
+    """The chain and the run folder of RUN as one page in the browser (RUN/explorer.html, opens offline);
+    several runs: also a page that puts them side by side."""
+    if serve:
+        from fl.tools.explore.serve import serve as serve_run
+
+        if len(runs) != 1 or out:
+            raise UserError("--serve shows one run and writes RUN/explorer.html when it is over; "
+                            f"got {len(runs)} run(s){' and --out' if out else ''}")
+        serve_run(Path(runs[0]), port, metrics=not no_metrics, wait=wait)
+        return
+    if wait:
+        raise UserError("--wait only goes with --serve")
+    from fl.tools.explore.command import explore as write_pages
+
+    write_pages(list(runs), out, metrics=not no_metrics)
 
 
 @cli.command()

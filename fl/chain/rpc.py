@@ -12,13 +12,22 @@ from fl.core.errors import UserError
 NETWORK_ID = "onchainfl-rpc"
 
 
-def chain_id_of(url: str, timeout: float = 10.0) -> int:
+def _ask(url: str, method: str, timeout: float) -> int:
     try:
-        reply = requests.post(url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []},
+        reply = requests.post(url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": []},
                               timeout=timeout).json()
         return int(reply["result"], 16)
     except (requests.RequestException, ValueError, KeyError) as exc:
         raise UserError(f"no Ethereum node answers at {url} ({type(exc).__name__})") from None
+
+
+def chain_id_of(url: str, timeout: float = 10.0) -> int:
+    return _ask(url, "eth_chainId", timeout)
+
+
+def block_number_of(url: str, timeout: float = 2.0) -> int:
+    """The latest block of the node at `url` (UserError if none answers)."""
+    return _ask(url, "eth_blockNumber", timeout)
 
 
 @contextmanager

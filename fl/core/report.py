@@ -33,8 +33,10 @@ class RunDir:
     def __init__(self, path: str | Path):
         self.path = Path(path)
 
-    @classmethod
-    def create(cls, cfg: ExperimentConfig) -> "RunDir":
+    @staticmethod
+    def plan(cfg: ExperimentConfig) -> Path:
+        """The folder `create` would make now: output.run_name (default time-algo-dataset-seed), with
+        a -2, -3, ... suffix where that is taken."""
         name = cfg.output.run_name or (
             f"{time.strftime('%Y%m%d-%H%M%S')}-{cfg.algorithm.name}-{cfg.data.name}-s{cfg.seed}")
         path = Path(cfg.output.runs_dir) / name
@@ -42,6 +44,11 @@ class RunDir:
         while path.exists():
             suffix += 1
             path = Path(cfg.output.runs_dir) / f"{name}-{suffix}"
+        return path
+
+    @classmethod
+    def create(cls, cfg: ExperimentConfig) -> "RunDir":
+        path = cls.plan(cfg)
         path.mkdir(parents=True)
         run = cls(path)
         (path / "config.yaml").write_text(to_yaml(cfg))

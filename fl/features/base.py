@@ -15,14 +15,19 @@ A feature's life in one run:
    committee's on-chain selection).
 4. `summary(task)`: what summary.json records of it.
 5. `audit(...)`: what `verify` checks of it, from the chain and the run folder alone.
+6. `contracts(info, run)` / `panel(source)`: the contracts the experiment explorer reads for it and
+   its panel there (fl/features/panel.py), so a new mechanism shows in the browser by adding one.
 """
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from importlib import import_module
+from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
 from fl.core.errors import UserError
+from fl.features.panel import Panel, PanelSource
 from fl.ml.algorithms.api import State, Update
 
 #: the ways of running a round: every client in one process (the in-process engine), or the
@@ -96,6 +101,8 @@ class Feature:
     #: the ways of running it supports; `unsupported` says why the others cannot
     modes: ClassVar[frozenset[str]] = frozenset({SIMULATION, FLOWER})
     unsupported: ClassVar[str] = ""
+    #: the module of its explorer panel, with `contracts(info, run)` and `panel(source)`; None: no panel
+    explorer: ClassVar[str | None] = None
 
     @classmethod
     def enabled(cls, cfg) -> bool:
@@ -140,6 +147,19 @@ class Feature:
         """The checker `verify` runs for this feature on a run whose config enables it; `info` is the
         run's chain.json. Problems found while setting up go into the audit's `setup_problems`."""
         return None
+
+    # --- the explorer ------------------------------------------------------------------------
+    @classmethod
+    def contracts(cls, info: dict[str, Any], run: Path) -> dict[str, tuple[str, str]]:
+        """The contracts the explorer reads for it (from chain.json `info` or the run folder `run`):
+        label -> (contract name, address)."""
+        return import_module(cls.explorer).contracts(info, run) if cls.explorer else {}
+
+    @classmethod
+    def panel(cls, source: PanelSource) -> Panel | None:
+        """Its panel of the explorer, built from the run folder and `source.history` (None when
+        the chain could not be read: say so, show what the run folder holds)."""
+        return import_module(cls.explorer).panel(source) if cls.explorer else None
 
 
 def check_hook(task, name: str, address: str) -> None:

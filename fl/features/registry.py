@@ -16,6 +16,10 @@ FEATURES: tuple[type[Feature], ...] = (
     AttendanceFeature,
 )
 
+#: the explorer's panels of what a run may use after it ends (the model token and its market,
+#: minted by `python -m fl tokenize`): modules with `contracts(info, run)` and `panel(source)`
+AFTER_RUN_PANELS = ("fl.features.ownership.panel",)
+
 #: how each way of running is named in messages
 MODE_PHRASES = {SIMULATION: "the in-process engine", FLOWER: "the Flower engine"}
 
@@ -38,3 +42,11 @@ def check(cfg, mode: str = SIMULATION) -> list[type[Feature]]:
                             f"{feature.unsupported}; run it with `python -m fl run --engine inprocess`")
         feature.check(cfg)
     return out
+
+
+def panels(cfg) -> list:
+    """What the explorer asks for panels, in page order: the features `cfg` enables (classes), then
+    the after-run panels (modules); each has `contracts(info, run)` and `panel(source)`."""
+    from importlib import import_module
+
+    return [*enabled(cfg), *(import_module(name) for name in AFTER_RUN_PANELS)]

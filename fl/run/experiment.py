@@ -80,11 +80,15 @@ def _engine(run: RunDir, assembly: Assembly, prepared: Prepared, store: Artifact
 
 
 def chain_info(session, task, client_ids, config_hash: str) -> dict:
-    """chain.json's record of the run's chain and task (the features add their entries)."""
+    """chain.json's record of the run's chain and task (the features add their entries); `rpc` is
+    where the chain answers while the run goes (the explorer's live mode reads it there)."""
+    from fl.chain.network import rpc_endpoint
+
     return {"network": session.network, "contract": task.address, "aggregator": str(task.aggregator),
             "clients": {str(cid): str(task.clients[cid]) for cid in client_ids}, "config_hash": config_hash,
             "salt": task.salt, "experiment_id": task.experiment_id,
-            "db_path": session.db_path, "chain_pid": session.pid, "commit_mode": task.commit_mode, "hooks": {}}
+            "db_path": session.db_path, "chain_pid": session.pid, "commit_mode": task.commit_mode, "hooks": {},
+            "rpc": rpc_endpoint()}
 
 
 def start_run(cfg: ExperimentConfig, prepared: Prepared) -> RunDir:

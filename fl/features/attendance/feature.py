@@ -10,6 +10,7 @@ from fl.features.base import Feature, FeatureAudit, RoundEvidence, Setup, check_
 
 class AttendanceFeature(Feature):
     name = "attendance"
+    explorer = "fl.features.attendance.panel"
     section = "attendance"
 
     @classmethod

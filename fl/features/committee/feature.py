@@ -20,6 +20,7 @@ class CommitteeFeature(Feature):
     selects may be aggregated."""
 
     name = "committee"
+    explorer = "fl.features.committee.panel"
     section = "committee"
     modes = frozenset({SIMULATION, FLOWER})
 

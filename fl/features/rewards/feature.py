@@ -12,6 +12,7 @@ class RewardsFeature(Feature):
     """`rewards.budget` tokens per finalized round, split by contribution."""
 
     name = "rewards"
+    explorer = "fl.features.rewards.panel"
     section = "rewards"
 
     @classmethod

@@ -17,6 +17,7 @@ from fl.ml.watermark.key import Watermark, commitment
 
 class WatermarkKeysFeature(Feature):
     name = "watermark keys"
+    explorer = "fl.features.watermark.panel"
     section = "algorithm.params"
     modes = frozenset({SIMULATION, FLOWER})
 
