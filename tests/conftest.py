@@ -37,7 +37,7 @@ def _launch_on_free_ports() -> None:
 _launch_on_free_ports()
 
 pytest_plugins = ["fixtures.task", "fixtures.ownership", "fixtures.committee", "fixtures.torch_context",
-                  "fixtures.data_files", "fixtures.runs"]
+                  "fixtures.data_files", "fixtures.runs", "fixtures.browser"]
 
 
 @pytest.fixture(autouse=True)

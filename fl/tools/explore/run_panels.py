@@ -69,8 +69,7 @@ def verify_panel(view: RunView) -> Panel:
     for problem in report.setup_problems:
         rows.append(["set-up", Cell("FAIL", style="bad"), problem])
     for verdict in report.rounds:
-        r = view.round(verdict.round)
-        if view.live and r is not None and not r.finalized:
+        if view.live and not view.settled(verdict.round):
             rows.append([verdict.round, Cell("in progress", style="warn"), "checked when the round is finalized"])
         elif verdict.ok:
             rows.append([verdict.round, Cell("OK", style="ok"),
