@@ -16,7 +16,7 @@
 #   make compare RUNS="runs/a runs/b"   accuracy curves in one PNG (runs/compare.png) and a table
 #   make table [TABLE_ROUNDS=20] [TABLE_ARGS=--reuse]   every algorithm on FashionMNIST, Dirichlet(0.1)
 #                                       and IID: README's table (--reuse: keep finished runs of the same config)
-#   make test       brownie test (contract tests, fl tests, end-to-end on Ganache)
+#   make test       brownie test (contract tests, fl tests, end-to-end on Ganache, the explorer in headless Chromium)
 #   make verify-ownership MODEL=<file.safetensors> TOKEN=<id> [RUN=runs/<id>] [KEY=0x...] [THRESHOLD=0.9]
 #                   check a model file for the watermarks of a model token's owners
 #   make watermark-table  FedIPR's watermark under fine-tuning and pruning, and ownership gas, into README.md
@@ -43,7 +43,7 @@ RUN_FLAGS = $(if $(CONFIG),--config $(CONFIG)) $(if $(ALGO),--algo $(ALGO)) \
 	$(if $(NETWORK),--network $(NETWORK)) $(if $(ENGINE),--engine $(ENGINE)) $(if $(EXPLORE),--explore $(PORT_OR_DEFAULT)) $(ARGS)
 PORT_OR_DEFAULT = $(or $(PORT),8050)
 
-.PHONY: setup experiment explore compare table test verify flower-federation bench robustness clean-build toolchain data \
+.PHONY: setup browser experiment explore compare table test verify flower-federation bench robustness clean-build toolchain data \
 	verify-ownership watermark-table coverage
 
 setup: $(VENV)/.installed node_modules/.installed toolchain data
@@ -82,8 +82,19 @@ compare: setup
 table: setup
 	OMP_NUM_THREADS=$(TABLE_THREADS) $(PY) -m fl table --rounds $(TABLE_ROUNDS) $(TABLE_ARGS)
 
-test: setup
+test: setup browser
 	$(VENV)/bin/brownie test $(TEST_ARGS)
+
+# Headless Chromium and its driver, for the explorer's browser tests: Debian's chromium and
+# chromium-driver, installed where apt works (as root). Elsewhere those tests say how to install
+# them and are skipped, except under REQUIRE_BROWSER=1 (CI), where they fail.
+browser:
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "browser: installing Debian's chromium and chromium-driver with apt"; \
+	  apt-get install -y --no-install-recommends chromium chromium-driver >/dev/null 2>&1 || \
+	  { apt-get update >/dev/null && apt-get install -y --no-install-recommends chromium chromium-driver >/dev/null; }; \
+	else echo "browser: no chromium here and apt is not usable: the browser tests will be skipped"; fi
 
 clean-build:
 	rm -rf build
