@@ -10,6 +10,8 @@
 #   make explore RUN=runs/<id> [SERVE=1] [PORT=8050]   the run's chain and folder as one page (runs/<id>/explorer.html,
 #                                       opens offline); RUN="runs/a runs/b": side by side too; SERVE=1: live on 127.0.0.1
 #   make experiment ... EXPLORE=1       the explorer beside the run, live while it trains (prints its address)
+#   make experiment ... LOG=tensorboard,mlflow   also log each round to TensorBoard (runs/<id>/tensorboard/) and
+#                                       MLflow (MLFLOW_TRACKING_URI, default ./mlruns)
 #   make experiment ENGINE=flower       the clients as Flower ClientApps on Flower's simulation engine (Ray)
 #   make flower-federation [FEDERATION_ARGS="--clients 3 --rounds 2"]   a SuperLink and 3 SuperNodes on loopback
 #                                       (TLS, SuperNode authentication, a key and a shard each), then verify
@@ -40,7 +42,9 @@ RUN_FLAGS = $(if $(CONFIG),--config $(CONFIG)) $(if $(ALGO),--algo $(ALGO)) \
 	$(if $(ROUNDS),--rounds $(ROUNDS)) $(if $(CLIENTS),--clients $(CLIENTS)) \
 	$(if $(DATASET),--dataset $(DATASET)) $(if $(PARTITION),--partition $(PARTITION)) \
 	$(if $(ALPHA),--alpha $(ALPHA)) $(if $(MODEL),--model $(MODEL)) $(if $(SEED),--seed $(SEED)) \
-	$(if $(NETWORK),--network $(NETWORK)) $(if $(ENGINE),--engine $(ENGINE)) $(if $(EXPLORE),--explore $(PORT_OR_DEFAULT)) $(ARGS)
+	$(if $(NETWORK),--network $(NETWORK)) $(if $(ENGINE),--engine $(ENGINE)) $(if $(EXPLORE),--explore $(PORT_OR_DEFAULT)) \
+	$(foreach tracker,$(subst $(comma), ,$(LOG)),--log $(tracker)) $(ARGS)
+comma := ,
 PORT_OR_DEFAULT = $(or $(PORT),8050)
 
 .PHONY: setup browser experiment explore compare table test verify flower-federation bench robustness clean-build toolchain data \

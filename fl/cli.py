@@ -168,10 +168,14 @@ EXPLORER_FINAL_SECONDS = 600
               help="Flower engine: CPUs each ClientApp gets (clients in parallel = CPUs / this).")
 @click.option("--client-gpus", type=float, default=0.0, show_default=True,
               help="Flower engine: GPUs each ClientApp gets (e.g. 0.25: four clients share a GPU).")
+@click.option("--log", "trackers", multiple=True, metavar="TRACKER",
+              help="Also log each round's figures to tensorboard (RUN/tensorboard/) or mlflow (MLFLOW_TRACKING_URI, "
+                   "default ./mlruns); give it twice for both.")
 @click.option("--explore", "explore_port", type=int, default=None, is_flag=False, flag_value=8050,
               help="Serve the explorer beside the run, live while it trains (on port 8050, or the one given; "
                    "a free one when 8050 is taken).")
-def run(config_file, params, sets, no_progress, resume, engine, client_cpus, client_gpus, explore_port, **knobs) -> None:
+def run(config_file, params, sets, no_progress, resume, engine, client_cpus, client_gpus, explore_port, trackers,
+        **knobs) -> None:
     """Run one experiment on the chain and write runs/<run-id>/."""
     from fl.run.experiment import resume_experiment, run_experiment
 
@@ -182,7 +186,7 @@ def run(config_file, params, sets, no_progress, resume, engine, client_cpus, cli
     if resume:
         given = [f"--{k.replace('_', '-')}" for k, v in knobs.items() if v is not None] + \
             (["--config"] if config_file else []) + (["--set"] if sets else []) + (["--param"] if params else []) + \
-            (["--engine"] if engine != "inprocess" else [])
+            (["--engine"] if engine != "inprocess" else []) + (["--log"] if trackers else [])
         if given:
             raise UserError(f"--resume continues a run with its own config.yaml; drop {', '.join(given)}")
         with _explorer_beside(Path(resume), explore_port):
@@ -191,6 +195,8 @@ def run(config_file, params, sets, no_progress, resume, engine, client_cpus, cli
     set_values = {**parse_params(params), **parse_set(sets)}
     if no_progress:
         set_values["output.progress"] = False
+    if trackers:
+        set_values["output.log"] = [name for given in trackers for name in given.replace(",", " ").split()]
     cfg = build_config(config_file, knobs, set_values)
     if explore_port is not None:
         if not cfg.chain.enabled:

@@ -20,6 +20,8 @@ from fl.core.paths import ROOT
 OPTIMIZERS = ("sgd", "adam")
 PRESETS_DIR = ROOT / "configs"
 DEVICES = ("cpu", "cuda")
+#: where a run's per-round figures may also go (`output.log`, `--log`): fl/run/tracking/
+TRACKERS = ("tensorboard", "mlflow")
 COMMIT_MODES = ("batch", "direct")
 COMMITTEE_STRATEGIES = ("robust", "accuracy")  # ICommittee.Strategy, by value
 
@@ -114,6 +116,7 @@ class OutputConfig:
     runs_dir: str = "runs"
     run_name: str | None = None
     progress: bool = True
+    log: list[str] = field(default_factory=list)  # trackers the run also logs to: tensorboard, mlflow
 
 
 #: sections of on-chain features added after runs existed: they enter the task config (and its
@@ -292,6 +295,11 @@ def validate(cfg: ExperimentConfig) -> ExperimentConfig:
         value = getattr(cfg.data, name)
         if value is not None and value <= 0:
             raise UserError(f"data.{name} must be a positive integer, got {value}")
+    if not isinstance(cfg.output.log, list):
+        raise UserError(f"output.log must be a list of trackers ({', '.join(TRACKERS)}), got {cfg.output.log!r}")
+    for name in cfg.output.log:
+        if name not in TRACKERS:
+            raise UserError(f"unknown tracker {name!r} in output.log / --log; choose from: {', '.join(TRACKERS)}")
     _validate_robustness(cfg)
     return cfg
 

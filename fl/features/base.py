@@ -137,6 +137,10 @@ class Feature:
         """The updates of `kept` (accepted and valid, ascending id) that go into the aggregate."""
         return kept
 
+    def round_figures(self) -> dict[str, float]:
+        """Figures a tracker (TensorBoard, MLflow) logs after each round besides metrics.csv's."""
+        return {}
+
     # --- the end of a run --------------------------------------------------------------------
     def summary(self, task) -> dict[str, Any]:
         """What summary.json records of it (read from the chain)."""

@@ -93,6 +93,8 @@ class Assembly:
                             "sign and the server relays their commitments (commit_mode batch)")
         self.cfg, self.mode = cfg, mode
         self.features: list[Feature] = [feature(cfg) for feature in registry.check(cfg, mode)]
+        #: where the rounds' figures also go (fl.run.tracking.Trackers), once the run folder exists
+        self.trackers = None
 
     def prepare(self) -> Prepared:
         return prepare(self.cfg)

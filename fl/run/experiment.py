@@ -73,6 +73,9 @@ def _engine(run: RunDir, assembly: Assembly, prepared: Prepared, store: Artifact
         extra = prepared.algorithm.round_report(engine.global_state)
         if extra:
             print("          " + "  ".join(f"{name} {value:.4f}" for name, value in extra.items()), flush=True)
+        if assembly.trackers is not None:
+            figures = {name: value for feature in assembly.features for name, value in feature.round_figures().items()}
+            assembly.trackers.round(row, {**extra, **figures})
 
     engine = assembly.engine(prepared, store, ledger, client_ids, on_round=report)
     engine.on_trained = lambda round_, state: _save_client_state(run, round_, state)
@@ -91,12 +94,17 @@ def chain_info(session, task, client_ids, config_hash: str) -> dict:
             "rpc": rpc_endpoint()}
 
 
-def start_run(cfg: ExperimentConfig, prepared: Prepared) -> RunDir:
-    """A new run folder: config.yaml, task.json (the config whose hash goes on chain) and the partition report."""
+def start_run(assembly: Assembly, prepared: Prepared) -> RunDir:
+    """A new run folder: config.yaml, task.json (the config whose hash goes on chain) and the partition
+    report; and the run's trackers started (`output.log`: a one-line error before the chain starts)."""
+    from fl.run.tracking import open_trackers
+
+    cfg = assembly.cfg
     run = RunDir.create(cfg)
     run.write_json("task.json", {"config_hash": cfg.config_hash(), "config": cfg.task_dict()})
     partition_report.write(run.path, partitioning.label_counts(prepared.dataset.train_y.cpu(), prepared.parts,
                                                                prepared.dataset.num_classes), describe(cfg))
+    assembly.trackers = open_trackers(cfg, run.path)
     return run
 
 
@@ -106,7 +114,7 @@ def run_experiment(cfg: ExperimentConfig) -> RunDir:
 
     assembly = Assembly(cfg, SIMULATION)
     prepared = assembly.prepare()
-    run = start_run(cfg, prepared)
+    run = start_run(assembly, prepared)
     config_hash = cfg.config_hash()
     store = ArtifactStore(run.artifacts)
     print(f"OnChainFL run {run.path}\n  {describe(cfg)}")
@@ -137,7 +145,7 @@ def run_experiment(cfg: ExperimentConfig) -> RunDir:
         engine = _engine(run, assembly, prepared, store, task, client_ids)
         _drive(run, cfg, engine, 1, False)
         extra = assembly.summary(engine, task)
-    return finish(run, {"startup": timings, "setup_gas": setup_gas, **extra}, prepared.algorithm)
+    return finish(run, {"startup": timings, "setup_gas": setup_gas, **extra}, prepared.algorithm, assembly.trackers)
 
 
 def _run_off_chain(run: RunDir, assembly: Assembly, prepared: Prepared, store: ArtifactStore, config_hash: str,
@@ -153,7 +161,7 @@ def _run_off_chain(run: RunDir, assembly: Assembly, prepared: Prepared, store: A
     engine = _engine(run, assembly, prepared, store, OffChainLedger(), client_ids)
     _drive(run, assembly.cfg, engine, 1, False)
     extra = assembly.summary(engine, None)
-    return finish(run, {"startup": timings, "simulation_only": True, **extra}, prepared.algorithm)
+    return finish(run, {"startup": timings, "simulation_only": True, **extra}, prepared.algorithm, assembly.trackers)
 
 
 def _stop_stale_chain(info: dict) -> None:
@@ -206,6 +214,9 @@ def resume_experiment(run_path) -> RunDir:
     assembly = Assembly(cfg, SIMULATION)
     prepared = assembly.prepare()
     store = ArtifactStore(run.artifacts)
+    from fl.run.tracking import open_trackers
+
+    assembly.trackers = open_trackers(cfg, run.path, resumed=True)
     _stop_stale_chain(info)
     print(f"OnChainFL resuming {run.path}\n  {describe(cfg)}")
     t0 = time.perf_counter()
@@ -232,7 +243,7 @@ def resume_experiment(run_path) -> RunDir:
               f"(start-up {time.perf_counter() - t0:.1f} s)")
         _drive(run, cfg, engine, finalized + 1, finalized < last)
         extra = assembly.summary(engine, task)
-    return finish(run, {"resumed_after_round": finalized, **extra}, prepared.algorithm)
+    return finish(run, {"resumed_after_round": finalized, **extra}, prepared.algorithm, assembly.trackers)
 
 
 def _repair_metrics(run: RunDir, engine: Engine, task, finalized: int) -> None:
@@ -264,9 +275,10 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def finish(run: RunDir, extra: dict, algorithm: Algorithm | None = None) -> RunDir:
+def finish(run: RunDir, extra: dict, algorithm: Algorithm | None = None, trackers=None) -> RunDir:
     """summary.json and the plot, from the metrics of all rounds (resumed runs included), with the
-    algorithm's own per-round metrics of each round's stored global model."""
+    algorithm's own per-round metrics of each round's stored global model; then the trackers
+    (fl.run.tracking.Trackers) keep the run folder's files."""
     rows = run.read_metrics()
     store = ArtifactStore(run.artifacts)
     reports = [algorithm.round_report(store.get(r.global_model)[0]) if algorithm else {} for r in rows]
@@ -292,4 +304,6 @@ def finish(run: RunDir, extra: dict, algorithm: Algorithm | None = None) -> RunD
     plot = plot_run(run)
     print(f"done: final accuracy {100 * final.test_accuracy:.2f}% after {len(rows)} rounds; "
           f"results in {run.path} (metrics.csv, summary.json, {plot.name})")
+    if trackers is not None:
+        trackers.finish()
     return run

@@ -161,6 +161,7 @@ def rows_of(browser, table_id):
 def test_the_rounds_table_shows_each_round_and_the_chains_commitment_hashes(full_run, full_view, browser, screenshot):
     page = write(render(full_view), full_run / "explorer.html")
     browser.get(page.resolve().as_uri())
+    screenshot(browser, "explorer", height=1500)  # the README's picture (docs/explorer.png)
     rows = rows_of(browser, "rounds-table")
     task = task_of(full_run)
     assert len(rows) == task.current_round() == 2
@@ -176,7 +177,7 @@ def test_the_rounds_table_shows_each_round_and_the_chains_commitment_hashes(full
     assert browser.find_element("css selector", "#verify-table tbody tr:nth-child(1) td:nth-child(2)").text == "OK"
     for panel in ("committee", "rewards", "watermark", "attendance", "ownership"):
         assert browser.find_element("id", panel).is_displayed()
-    screenshot(browser, "explorer")
+    screenshot(browser, "explorer-rounds-open")
 
 
 def test_the_verify_panel_names_the_failing_round_and_check_of_a_tampered_copy(full_run, tmp_path, browser, screenshot):

@@ -43,6 +43,11 @@ class RewardsFeature(Feature):
     def describe(self) -> str:
         return f"reward token at {self.token.address}"
 
+    def round_figures(self) -> dict[str, float]:
+        from fl.chain.rewards import to_tokens
+
+        return {"rewards_minted": to_tokens(self.token.total_supply())}
+
     def summary(self, task) -> dict:
         from fl.chain.rewards import SYMBOL, to_tokens
 

@@ -102,4 +102,4 @@ class FlowerServer:
                        timeout=self.round_timeout)
         summary = self.assembly.summary(engine, task)
         return finish(self.run, {"engine": FLOWER, "setup_gas": setup_gas, **(extra or {}), **summary},
-                      self.prepared.algorithm)
+                      self.prepared.algorithm, self.assembly.trackers)

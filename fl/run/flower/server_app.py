@@ -54,7 +54,7 @@ def serve(grid: Grid, run_config) -> Path:
                         "be used: leave it unset")
     assembly = Assembly(cfg, FLOWER)
     prepared = assembly.prepare()
-    run = start_run(cfg, prepared)
+    run = start_run(assembly, prepared)
     rpc = str(run_config["rpc"])
     with rpc_connected(rpc):
         server = FlowerServer(assembly, prepared, run, NODE, int(run_config.get("threads", 1)),

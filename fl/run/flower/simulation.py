@@ -60,7 +60,7 @@ def run_flower_experiment(cfg: ExperimentConfig, client_cpus: float = 1.0, clien
     assembly = Assembly(cfg, FLOWER)
     backend = backend_config(client_cpus, client_gpus)
     prepared = assembly.prepare()
-    run = start_run(cfg, prepared)
+    run = start_run(assembly, prepared)
     threads = client_threads(cfg, client_cpus)
     print(f"OnChainFL run {run.path} on Flower's simulation engine (Ray: {client_cpus:g} CPU, {client_gpus:g} GPU "
           f"and {threads} torch thread(s) per client)\n  {describe(cfg)}", flush=True)

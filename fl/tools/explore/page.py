@@ -117,10 +117,18 @@ def block(b: Block) -> str:
 
 
 def _panel(p: Panel) -> str:
-    charts = [b for b in p.blocks if isinstance(b, (Chart, Heatmap))]
-    others = "".join(block(b) for b in p.blocks if not isinstance(b, (Chart, Heatmap)))
-    chart_row = f'<div class="charts">{"".join(block(b) for b in charts)}</div>' if charts else ""
-    return f'<section id="{escape(p.id)}"><h2>{escape(p.title)}</h2>{chart_row}{others}</section>'
+    """The panel's blocks in order, consecutive charts and heat maps side by side."""
+    parts, row = [], []
+    for b in [*p.blocks, None]:
+        if isinstance(b, (Chart, Heatmap)):
+            row.append(block(b))
+            continue
+        if row:
+            parts.append(f'<div class="charts">{"".join(row)}</div>')
+            row = []
+        if b is not None:
+            parts.append(block(b))
+    return f'<section id="{escape(p.id)}"><h2>{escape(p.title)}</h2>{"".join(parts)}</section>'
 
 
 def _document(title: str, subtitle: str, banners: list[tuple[str, str, str]], panels: list[Panel], script: str) -> str:
