@@ -71,6 +71,32 @@ def test_rounds_hold_the_chains_commitments_participants_and_gas(full_run, full_
     assert full_view.verified is True and full_view.chain_error is None
 
 
+def test_overview_holds_the_chains_config_hash_contracts_and_gas(full_run, full_view):
+    from fl.tools.explore.run_panels import overview
+
+    facts = dict(overview(full_view).blocks[0].items)
+    task = task_of(full_run)
+    assert facts["config hash (chain)"].text == task.config_hash() == facts["config hash (run folder)"].text
+    assert facts["config hash (chain)"].style == "hash"  # not flagged
+    assert facts["task (FLTask)"].text == task.address
+    assert full_view.total_gas == sum(t.gas_used for t in full_view.history.transactions)
+    assert sum(r.gas for r in full_view.rounds) == sum(r.metrics.gas for r in full_view.rounds)
+    assert facts["verify"].text == "OK"
+
+
+def test_clients_panel_counts_each_clients_commitments_and_aggregations(full_run, full_view):
+    from fl.tools.explore.run_panels import clients_panel
+
+    table = next(b for b in clients_panel(full_view, {}).blocks if isinstance(b, Table))
+    task = task_of(full_run)
+    for row in table.rows:
+        client = row[0]
+        assert row[1].text == task.client_address(client)
+        assert row[3] == sum(client in task.commitments(r) for r in (1, 2))
+        aggregated = [r for r in (1, 2) if client in task.round_record(r).participants]
+        assert row[4] == (", ".join(map(str, aggregated)) or "none")
+
+
 def test_committee_panel_shows_each_members_submitted_scores(full_run, full_view):
     info = json.loads((full_run / "chain.json").read_text())
     committee = CommitteeChain.attach(info["hooks"]["committee"], task_of(full_run))

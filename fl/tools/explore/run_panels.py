@@ -53,6 +53,16 @@ def overview(view: RunView) -> Panel:
     return out
 
 
+def _grouped(notes: list[str]) -> list[str]:
+    """verify's notes, its one line per valid update left out of the aggregate made one line."""
+    import re
+
+    pattern = re.compile(r"client (\d+) committed but was not aggregated \(its update is valid\)$")
+    left_out = [m.group(1) for m in map(pattern.match, notes) if m]
+    rest = [n for n in notes if not pattern.match(n)]
+    return ([f"committed, valid, not aggregated: clients {', '.join(left_out)}"] if left_out else []) + rest
+
+
 def verify_panel(view: RunView) -> Panel:
     out = Panel("verify", "Verify")
     out.blocks.append(Note("The same checks as `make verify`: every committed artifact hashes to its commitment and "
@@ -74,11 +84,15 @@ def verify_panel(view: RunView) -> Panel:
         elif verdict.ok:
             rows.append([verdict.round, Cell("OK", style="ok"),
                          f"{verdict.aggregated} updates aggregated into {verdict.model}" +
-                         "".join(f"; note: {n}" for n in verdict.notes)])
+                         "".join(f"; {n}" for n in _grouped(verdict.notes))])
         else:
             rows.append([verdict.round, Cell("FAIL", style="bad"), "; ".join(verdict.problems)])
-    for problem in report.feature_problems:
-        rows.append(["features", Cell("FAIL", style="bad"), problem])
+    if view.live and report.feature_problems:
+        rows.append(["features", Cell("when the run is over", style="warn"),
+                     "the totals over all rounds (e.g. reward balances) are checked once the run is over"])
+    elif not view.live:
+        for problem in report.feature_problems:
+            rows.append(["features", Cell("FAIL", style="bad"), problem])
     if not view.live:
         for problem in report.output_problems:
             rows.append(["outputs", Cell("FAIL", style="bad"), problem])
@@ -117,7 +131,8 @@ def rounds_panel(view: RunView) -> Panel:
                      len(r.transactions) if view.history else (m.txs if m else ""),
                      f"{100 * m.test_accuracy:.2f} %" if m else "", f"{m.test_loss:.4f}" if m else "",
                      hash_cell(r.start_model), hash_cell(r.final_model), check,
-                     Cell("disagrees", "; ".join(r.mismatches), "bad") if r.mismatches else Cell("agrees" if view.history else "", style="ok")])
+                     Cell("disagrees", "; ".join(r.mismatches), "bad") if r.mismatches else
+                     Cell("agrees" if view.history and r.metrics else "", style="ok")])
         detail_id = f"round-{r.round}-detail"
         details.append(detail_id)
         commitments = Table(["client", "update hash", "aggregated", "weight", "transaction", "block"],

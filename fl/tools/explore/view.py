@@ -93,9 +93,9 @@ class RunView:
         """The verify verdict: True, False, or None when it could not run."""
         if self.report is None:
             return None
-        if self.live:  # the open round and the outputs are checked once the run is over
-            return not (self.report.setup_problems or self.report.feature_problems) and \
-                all(v.ok for v in self.report.rounds if self.settled(v.round))
+        if self.live:  # the open round, the outputs and the totals over all rounds (a feature's
+            # balances, read at a later block than the rounds) are checked once the run is over
+            return not self.report.setup_problems and all(v.ok for v in self.report.rounds if self.settled(v.round))
         return self.report.ok
 
     def settled(self, number: int) -> bool:
@@ -147,6 +147,8 @@ def read_run(run_path, metrics: bool = True, live: bool = False, progress: bool 
         view.chain_error = "chain.json is not written yet (the run is starting)" if live else "chain.json is missing"
     elif info.get("simulation_only"):
         view.chain_error = "the run ran with the chain off (simulation only): nothing was committed"
+    elif info.get("db_path") and not live and not (run / "chain").is_dir():
+        view.chain_error = f"its chain database {run / 'chain'} is gone"
     else:
         try:
             with _chain(run, info, live) as task:
@@ -162,7 +164,8 @@ def read_run(run_path, metrics: bool = True, live: bool = False, progress: bool 
 
 
 def _chain(run: Path, info: dict, live: bool):
-    """The run's TaskChain, on its node while it is live, else on its relaunched chain (as `verify`)."""
+    """The run's TaskChain: on its node while it is live (or, for a run that kept no chain database,
+    such as a Flower deployment's, on the node chain.json names), else on its relaunched chain (as `verify`)."""
     from contextlib import contextmanager
 
     from fl.chain.run_chain import run_task
@@ -175,7 +178,7 @@ def _chain(run: Path, info: dict, live: bool):
         with rpc_connected(url):
             yield TaskChain.attach(info["contract"])
 
-    if live and info.get("rpc"):
+    if info.get("rpc") and (live or not info.get("db_path")):  # a live run, or a deployment's node
         return on_node(info["rpc"])
     return run_task(run, what="explore")
 
