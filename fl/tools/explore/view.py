@@ -178,7 +178,8 @@ def _chain(run: Path, info: dict, live: bool):
         with rpc_connected(url):
             yield TaskChain.attach(info["contract"])
 
-    if info.get("rpc") and (live or not info.get("db_path")):  # a live run, or a deployment's node
+    deployment = str(info.get("network", "")).startswith("rpc ")  # a Flower deployment: the chain is its node
+    if info.get("rpc") and (live or deployment):
         return on_node(info["rpc"])
     return run_task(run, what="explore")
 
