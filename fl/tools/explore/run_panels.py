@@ -83,7 +83,8 @@ def verify_panel(view: RunView) -> Panel:
             rows.append([verdict.round, Cell("in progress", style="warn"), "checked when the round is finalized"])
         elif verdict.ok:
             rows.append([verdict.round, Cell("OK", style="ok"),
-                         f"{verdict.aggregated} updates aggregated into {verdict.model}" +
+                         f"{verdict.aggregated} update{'' if verdict.aggregated == 1 else 's'} aggregated into "
+                         f"{verdict.model}" +
                          "".join(f"; {n}" for n in _grouped(verdict.notes))])
         else:
             rows.append([verdict.round, Cell("FAIL", style="bad"), "; ".join(verdict.problems)])

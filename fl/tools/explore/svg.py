@@ -6,7 +6,7 @@ import math
 from html import escape
 
 COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf")
-WIDTH, HEIGHT = 460, 260
+WIDTH, HEIGHT = 420, 250
 LEFT, RIGHT, TOP, BOTTOM = 64, 16, 28, 42
 
 
