@@ -10,8 +10,9 @@
 #   make explore RUN=runs/<id> [SERVE=1] [PORT=8050]   the run's chain and folder as one page (runs/<id>/explorer.html,
 #                                       opens offline); RUN="runs/a runs/b": side by side too; SERVE=1: live on 127.0.0.1
 #   make experiment ... EXPLORE=1       the explorer beside the run, live while it trains (prints its address)
-#   make experiment ... LOG=tensorboard,mlflow   also log each round to TensorBoard (runs/<id>/tensorboard/) and
-#                                       MLflow (MLFLOW_TRACKING_URI, default ./mlruns)
+#   make experiment ... LOG=tensorboard   also log each round to TensorBoard (runs/<id>/tensorboard/); LOG=mlflow:
+#                                       to MLflow (MLFLOW_TRACKING_URI, default ./mlruns); both: LOG=tensorboard,mlflow
+#                                       (or LOG="tensorboard mlflow")
 #   make experiment ENGINE=flower       the clients as Flower ClientApps on Flower's simulation engine (Ray)
 #   make flower-federation [FEDERATION_ARGS="--clients 3 --rounds 2"]   a SuperLink and 3 SuperNodes on loopback
 #                                       (TLS, SuperNode authentication, a key and a shard each), then verify

@@ -169,8 +169,8 @@ EXPLORER_FINAL_SECONDS = 600
 @click.option("--client-gpus", type=float, default=0.0, show_default=True,
               help="Flower engine: GPUs each ClientApp gets (e.g. 0.25: four clients share a GPU).")
 @click.option("--log", "trackers", multiple=True, metavar="TRACKER",
-              help="Also log each round's figures to tensorboard (RUN/tensorboard/) or mlflow (MLFLOW_TRACKING_URI, "
-                   "default ./mlruns); give it twice for both.")
+              help="Also log each round's figures to tensorboard (runs/<id>/tensorboard/) or mlflow "
+                   "(MLFLOW_TRACKING_URI, default ./mlruns); both: --log tensorboard --log mlflow.")
 @click.option("--explore", "explore_port", type=int, default=None, is_flag=False, flag_value=8050,
               help="Serve the explorer beside the run, live while it trains (on port 8050, or the one given; "
                    "a free one when 8050 is taken).")

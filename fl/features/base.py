@@ -138,7 +138,8 @@ class Feature:
         return kept
 
     def round_figures(self) -> dict[str, float]:
-        """Figures a tracker (TensorBoard, MLflow) logs after each round besides metrics.csv's."""
+        """Figures a tracker (TensorBoard, MLflow) logs after each round besides metrics.csv's
+        (called once after each round, while the run logs to one)."""
         return {}
 
     # --- the end of a run --------------------------------------------------------------------

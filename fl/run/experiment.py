@@ -73,9 +73,9 @@ def _engine(run: RunDir, assembly: Assembly, prepared: Prepared, store: Artifact
         extra = prepared.algorithm.round_report(engine.global_state)
         if extra:
             print("          " + "  ".join(f"{name} {value:.4f}" for name, value in extra.items()), flush=True)
-        if assembly.trackers is not None:
-            figures = {name: value for feature in assembly.features for name, value in feature.round_figures().items()}
-            assembly.trackers.round(row, {**extra, **figures})
+        if assembly.trackers:
+            assembly.trackers.round(row, extra, lambda: {name: value for feature in assembly.features
+                                                         for name, value in feature.round_figures().items()})
 
     engine = assembly.engine(prepared, store, ledger, client_ids, on_round=report)
     engine.on_trained = lambda round_, state: _save_client_state(run, round_, state)
@@ -96,15 +96,17 @@ def chain_info(session, task, client_ids, config_hash: str) -> dict:
 
 def start_run(assembly: Assembly, prepared: Prepared) -> RunDir:
     """A new run folder: config.yaml, task.json (the config whose hash goes on chain) and the partition
-    report; and the run's trackers started (`output.log`: a one-line error before the chain starts)."""
-    from fl.run.tracking import open_trackers
+    report; and the run's trackers (`output.log`), each destination checked before the folder is
+    written (a one-line error, before the chain starts)."""
+    from fl.run import tracking
 
     cfg = assembly.cfg
+    assembly.trackers = tracking.from_names(cfg)
     run = RunDir.create(cfg)
     run.write_json("task.json", {"config_hash": cfg.config_hash(), "config": cfg.task_dict()})
     partition_report.write(run.path, partitioning.label_counts(prepared.dataset.train_y.cpu(), prepared.parts,
                                                                prepared.dataset.num_classes), describe(cfg))
-    assembly.trackers = open_trackers(cfg, run.path)
+    assembly.trackers.start(run.path)
     return run
 
 
@@ -117,7 +119,7 @@ def run_experiment(cfg: ExperimentConfig) -> RunDir:
     run = start_run(assembly, prepared)
     config_hash = cfg.config_hash()
     store = ArtifactStore(run.artifacts)
-    print(f"OnChainFL run {run.path}\n  {describe(cfg)}")
+    print(f"OnChainFL run {run.path}\n  {describe(cfg)}{assembly.trackers.describe()}")
     timings = {"data_load_s": prepared.seconds}
     if not cfg.chain.enabled:
         return _run_off_chain(run, assembly, prepared, store, config_hash, timings)
@@ -214,11 +216,12 @@ def resume_experiment(run_path) -> RunDir:
     assembly = Assembly(cfg, SIMULATION)
     prepared = assembly.prepare()
     store = ArtifactStore(run.artifacts)
-    from fl.run.tracking import open_trackers
+    from fl.run import tracking
 
-    assembly.trackers = open_trackers(cfg, run.path, resumed=True)
+    assembly.trackers = tracking.from_names(cfg, resume=run.path)  # logging goes on where it was
+    assembly.trackers.start(run.path)
     _stop_stale_chain(info)
-    print(f"OnChainFL resuming {run.path}\n  {describe(cfg)}")
+    print(f"OnChainFL resuming {run.path}\n  {describe(cfg)}{assembly.trackers.describe()}")
     t0 = time.perf_counter()
     with connected(info["network"], db_path=run.path / "chain") as session:
         task = TaskChain.attach(info["contract"], commit_mode=info.get("commit_mode", "batch"),
@@ -237,7 +240,8 @@ def resume_experiment(run_path) -> RunDir:
         if record is not None:
             engine.restore(record.final_model if record.state == RoundState.FINALIZED else record.start_model,
                            _load_client_state(run, finalized))
-        _repair_metrics(run, engine, task, finalized)
+        for row in _repair_metrics(run, engine, task, finalized):
+            assembly.trackers.round(row, {})  # the row the killed run lost never reached the trackers either
         print(f"  chain {session.network}: FLTask at {task.address}; {finalized} round(s) finalized"
               f"{f', round {last} open: redoing it' if finalized < last else ''} "
               f"(start-up {time.perf_counter() - t0:.1f} s)")
@@ -246,13 +250,14 @@ def resume_experiment(run_path) -> RunDir:
     return finish(run, {"resumed_after_round": finalized, **extra}, prepared.algorithm, assembly.trackers)
 
 
-def _repair_metrics(run: RunDir, engine: Engine, task, finalized: int) -> None:
-    """Keep the metrics of finalized rounds; evaluate any finalized round whose row was lost."""
+def _repair_metrics(run: RunDir, engine: Engine, task, finalized: int) -> list[RoundMetrics]:
+    """Keep the metrics of finalized rounds; evaluate any finalized round whose row was lost (those
+    rows are returned)."""
     from fl.ml.algorithms.api import model_part
     from fl.ml.training import evaluate
 
     kept = {r.round: r for r in run.read_metrics() if r.round <= finalized}
-    rows = []
+    rows, repaired = [], []
     for round_ in range(1, finalized + 1):
         if round_ not in kept:
             record = task.round_record(round_)
@@ -264,8 +269,10 @@ def _repair_metrics(run: RunDir, engine: Engine, task, finalized: int) -> None:
             kept[round_] = RoundMetrics(round_, accuracy, loss, nan, len(record.participants),
                                         len(record.selected) - len(record.participants), nan, nan, nan, 0, 0,
                                         record.final_model)
+            repaired.append(kept[round_])
         rows.append(kept[round_])
     run.rewrite_metrics(rows)
+    return repaired
 
 
 def peak_rss_mb() -> float:
@@ -304,6 +311,6 @@ def finish(run: RunDir, extra: dict, algorithm: Algorithm | None = None, tracker
     plot = plot_run(run)
     print(f"done: final accuracy {100 * final.test_accuracy:.2f}% after {len(rows)} rounds; "
           f"results in {run.path} (metrics.csv, summary.json, {plot.name})")
-    if trackers is not None:
-        trackers.finish()
+    if trackers:
+        trackers.finish(run.path)
     return run

@@ -57,6 +57,7 @@ def in_process(capsys, *args):
     (["--partition", "shards", "--classes-per-client", "0"],
      "error: partition.classes_per_client must be a positive integer, got 0"),
     (["--set", "data.params.alpha=1"], "error: data set 'fashionmnist' has no parameter 'alpha'; its parameters: none"),
+    (["--log", "tensorboard,wandb"], "error: unknown tracker 'wandb' in output.log / --log; choose from: tensorboard, mlflow"),
 ])
 def test_bad_new_options_are_one_clear_line(capsys, args, expected):
     code, _, err = in_process(capsys, "run", *args)

@@ -28,15 +28,16 @@ def flower_lines():
 @pytest.fixture(scope="module")
 def faulty_run(tmp_path_factory, flower_lines):
     """3 clients, 2 rounds on Flower's simulation: client 2's round-1 reply altered in transit,
-    client 3 crashed in round 2."""
+    client 3 crashed in round 2; logged to TensorBoard and an MLflow file store."""
     import faulty_flower_client
     from fl.core import config
 
     cfg = config.build(None, {"data.name": "synthetic-images", "train.clients": 3, "train.rounds": 2,
                               "train.threads": 1, "output.runs_dir": str(tmp_path_factory.mktemp("runs")),
-                              "output.progress": False})
+                              "output.progress": False, "output.log": ["tensorboard", "mlflow"]})
     with pytest.MonkeyPatch.context() as patch:  # Ray's workers import the faulty ClientApp
         patch.setenv("PYTHONPATH", str(Path(faulty_flower_client.__file__).parent))
+        patch.setenv("MLFLOW_TRACKING_URI", tmp_path_factory.mktemp("mlruns").as_uri())
         return run_flower_experiment(cfg, client_app=faulty_flower_client.app, log=flower_lines.append).path
 
 
@@ -64,6 +65,22 @@ def test_a_run_with_faults_verifies(faulty_run):
     report = verify_task(faulty_run, TaskChain.attach(info["contract"]))
     assert report.ok, [v.line() for v in report.rounds]
     assert [v.aggregated for v in report.rounds] == [2, 2]
+
+
+def test_the_server_logs_each_round_to_tensorboard_and_mlflow(faulty_run):
+    from mlflow.tracking import MlflowClient
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    rows = metrics(faulty_run)
+    events = EventAccumulator(str(faulty_run / "tensorboard")).Reload()
+    recorded = json.loads((faulty_run / "mlflow.json").read_text())
+    client = MlflowClient(recorded["tracking_uri"])
+    for name in ("test_accuracy", "gas", "clients"):
+        expected = [(r.round, pytest.approx(float(getattr(r, name)), rel=1e-6)) for r in rows]
+        assert [(e.step, e.value) for e in events.Scalars(name)] == expected
+        assert sorted((m.step, m.value) for m in client.get_metric_history(recorded["run_id"], name)) == expected
+    assert client.get_run(recorded["run_id"]).data.params["train.clients"] == "3"
+    assert "summary.json" in {a.path for a in client.list_artifacts(recorded["run_id"])}
 
 
 def test_the_client_resources_are_checked():

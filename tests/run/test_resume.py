@@ -35,22 +35,48 @@ def uninterrupted(tmp_path_factory):
     return runs / "reference"
 
 
-@pytest.mark.parametrize("fault,exit_code,message", [
-    ("kill:2:trained", -9, None),
-    ("kill:2:committed", -9, None),
-    ("kill-chain:2:trained", 2, "error: lost the chain during the run"),
+def assert_each_round_logged_once(run: Path, uri: str, stdout: str) -> None:
+    """RUN/tensorboard/ (all its event files) and the run's one MLflow run hold metrics.csv's test
+    accuracy once per round, and the resumed run said where to look."""
+    import csv
+
+    from mlflow.tracking import MlflowClient
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    with (run / "metrics.csv").open() as fh:
+        expected = [(int(r["round"]), pytest.approx(float(r["test_accuracy"]), rel=1e-6)) for r in csv.DictReader(fh)]
+    events = EventAccumulator(str(run / "tensorboard")).Reload()
+    assert sorted((e.step, e.value) for e in events.Scalars("test_accuracy")) == expected
+    client = MlflowClient(uri)
+    [only] = client.search_runs([client.get_experiment_by_name("onchainfl").experiment_id])
+    assert only.info.run_id == json.loads((run / "mlflow.json").read_text())["run_id"]
+    assert only.info.status == "FINISHED"
+    assert sorted((m.step, m.value) for m in client.get_metric_history(only.info.run_id, "test_accuracy")) == expected
+    assert f"tensorboard --logdir {run / 'tensorboard'}" in stdout and f"mlflow ui --backend-store-uri {uri}" in stdout
+
+
+@pytest.mark.parametrize("fault,exit_code,message,tracked", [
+    ("kill:2:trained", -9, None, False),
+    # also logged to TensorBoard and MLflow: the resumed run goes on in the same folder and MLflow run
+    ("kill:2:committed", -9, None, True),
+    ("kill-chain:2:trained", 2, "error: lost the chain during the run", False),
 ])
-def test_killed_run_resumes_to_the_same_hashes_and_verifies(fault, exit_code, message, uninterrupted, tmp_path):
-    crashed = fl("run", *RUN_ARGS, "--runs-dir", str(tmp_path), "--name", "crashed", env={"FL_FAULT": fault})
+def test_killed_run_resumes_to_the_same_hashes_and_verifies(fault, exit_code, message, tracked, uninterrupted, tmp_path):
+    store = {"MLFLOW_TRACKING_URI": (tmp_path / "mlruns").as_uri()}
+    logs = ["--log", "tensorboard", "--log", "mlflow"] if tracked else []
+    crashed = fl("run", *RUN_ARGS, *logs, "--runs-dir", str(tmp_path), "--name", "crashed",
+                 env={"FL_FAULT": fault, **store})
     assert crashed.returncode == exit_code, crashed.stderr
     if message:
         assert message in crashed.stderr and "Traceback" not in crashed.stderr
     run = tmp_path / "crashed"
     assert len((run / "metrics.csv").read_text().strip().splitlines()) == 2  # header + round 1
 
-    resumed = fl("run", "--resume", str(run))
+    resumed = fl("run", "--resume", str(run), env=store)
     assert resumed.returncode == 0, resumed.stderr
     assert "1 round(s) finalized, round 2 open: redoing it" in resumed.stdout
+    if tracked:
+        assert_each_round_logged_once(run, store["MLFLOW_TRACKING_URI"], resumed.stdout)
     assert final_hashes(run) == final_hashes(uninterrupted)
     assert json.loads((run / "summary.json").read_text())["final_accuracy"] == \
         json.loads((uninterrupted / "summary.json").read_text())["final_accuracy"]

@@ -22,6 +22,7 @@ class RewardsFeature(Feature):
     def __init__(self, cfg) -> None:
         super().__init__(cfg)
         self.token = None  # fl.chain.rewards.RewardChain
+        self.supply = None  # the token's total supply when round_figures last read it (units)
 
     def deploy(self, setup: Setup) -> None:
         from fl.chain.rewards import RewardChain
@@ -29,6 +30,7 @@ class RewardsFeature(Feature):
         committee = setup.features.get("committee")
         self.token = RewardChain.deploy(setup.task, committee.chain.address if committee else None,
                                         self.cfg.rewards.budget, bps(self.cfg.rewards.committee_share))
+        self.supply = 0
         setup.hooks()["reward_token"] = self.token.address
 
     def attach(self, setup: Setup) -> None:
@@ -39,14 +41,23 @@ class RewardsFeature(Feature):
             raise UserError("the run's chain.json names no reward token, but its config asks for one")
         check_hook(setup.task, "reward_token", address)
         self.token = RewardChain.attach(address)
+        self.supply = self.token.total_supply()  # what the finalized rounds minted
 
     def describe(self) -> str:
         return f"reward token at {self.token.address}"
 
     def round_figures(self) -> dict[str, float]:
+        """The tokens the round minted (to its contributors and scoring committee members) and all
+        minted so far: the token's total supply, read from the chain after the round."""
         from fl.chain.rewards import to_tokens
 
-        return {"rewards_minted": to_tokens(self.token.total_supply())}
+        before, self.supply = self.supply, None
+        supply = self.token.total_supply()
+        figures = {"rewards_total": to_tokens(supply)}
+        if before is not None:  # None: the last read failed, so the difference would span rounds
+            figures["rewards_paid"] = to_tokens(supply - before)
+        self.supply = supply
+        return figures
 
     def summary(self, task) -> dict:
         from fl.chain.rewards import SYMBOL, to_tokens

@@ -63,7 +63,7 @@ def run_flower_experiment(cfg: ExperimentConfig, client_cpus: float = 1.0, clien
     run = start_run(assembly, prepared)
     threads = client_threads(cfg, client_cpus)
     print(f"OnChainFL run {run.path} on Flower's simulation engine (Ray: {client_cpus:g} CPU, {client_gpus:g} GPU "
-          f"and {threads} torch thread(s) per client)\n  {describe(cfg)}", flush=True)
+          f"and {threads} torch thread(s) per client)\n  {describe(cfg)}{assembly.trackers.describe()}", flush=True)
     timings = {"data_load_s": prepared.seconds}
     t0 = time.perf_counter()
     load_project()

@@ -1,7 +1,10 @@
 """Trackers researchers already use: a run's per-round figures also go to TensorBoard or MLflow
 (`--log tensorboard`, `--log mlflow`, config `output.log`). One module per tracker; `TRACKERS`
-maps the names of fl.core.config.TRACKERS to them."""
+maps the names of fl.core.config.TRACKERS to them. The libraries are imported only when a run
+asks for them."""
 from __future__ import annotations
+
+from pathlib import Path
 
 from fl.run.tracking.base import Tracker, Trackers
 from fl.run.tracking.mlflow import MlflowTracker
@@ -10,10 +13,11 @@ from fl.run.tracking.tensorboard import TensorBoardTracker
 TRACKERS: dict[str, type[Tracker]] = {"tensorboard": TensorBoardTracker, "mlflow": MlflowTracker}
 
 
-def open_trackers(cfg, run, resumed: bool = False) -> Trackers:
-    """The trackers `cfg.output.log` names, each checked and started for the run folder `run`
-    (a one-line UserError for a destination that cannot be written, before the chain starts)."""
-    return Trackers([TRACKERS[name](cfg, run, resumed) for name in cfg.output.log])
+def from_names(cfg, resume: Path | None = None) -> Trackers:
+    """The trackers `cfg.output.log` names, each destination checked (a one-line UserError for one
+    that cannot be written), before the run folder is written and the chain starts; `resume`: the
+    folder of the run being resumed. `Trackers.start(run)` once the run folder exists."""
+    return Trackers([TRACKERS[name](cfg, resume) for name in dict.fromkeys(cfg.output.log)])  # each once
 
 
-__all__ = ["TRACKERS", "Tracker", "Trackers", "open_trackers"]
+__all__ = ["TRACKERS", "Tracker", "Trackers", "from_names"]
