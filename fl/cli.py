@@ -234,7 +234,9 @@ def _explorer_beside(run_dir: Path | None, port: int | None):
                                 str(run_dir)], cwd=os.getcwd())
     try:
         yield
-        page = run_dir / "explorer.html"
+        from fl.tools.explore.page import PAGE
+
+        page = run_dir / PAGE
         deadline = time.time() + EXPLORER_FINAL_SECONDS
         while time.time() < deadline and process.poll() is None and not (
                 page.is_file() and page.stat().st_mtime >= started):

@@ -6,11 +6,10 @@ import os
 from pathlib import Path
 
 from fl.core.errors import UserError
-from fl.tools.explore.page import render, render_many, write
+from fl.tools.explore.page import PAGE, render, render_many, write
 from fl.tools.explore.view import check_run_folder, read_run
 
-PAGE = "explorer.html"
-COMPARE_PAGE = Path("runs") / "explorer.html"
+COMPARE_PAGE = Path("runs") / PAGE
 
 
 def explore(runs: list[str], out: str | None = None, metrics: bool = True, log=print) -> list[Path]:

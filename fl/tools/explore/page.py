@@ -10,6 +10,9 @@ from fl.features.panel import Block, Cell, Chart, Detail, Facts, Heatmap, Note, 
 from fl.tools.explore import svg
 from fl.tools.explore.view import RunView
 
+#: a run's page, in its run folder
+PAGE = "explorer.html"
+
 STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;color:#1d2125;background:#f6f7f9}
 header{background:#1d2b3a;color:#fff;padding:12px 20px}header h1{font-size:18px;margin:0}

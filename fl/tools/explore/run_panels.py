@@ -6,6 +6,16 @@ from fl.features.panel import Cell, Chart, Detail, Facts, Note, Panel, Table, ha
 from fl.tools.explore.view import RunView
 
 
+#: a commitment's columns, after its round or its client
+COMMITMENT_COLUMNS = ("update hash", "aggregated", "weight", "transaction", "block")
+
+
+def _commitment(c) -> list:
+    """The cells of COMMITMENT_COLUMNS for a fl.tools.explore.view.Commitment."""
+    return [hash_cell(c.update_hash), "yes" if c.aggregated else "no", c.weight if c.weight is not None else "",
+            hash_cell(c.tx), c.block]
+
+
 def _ids(values) -> str:
     return ", ".join(str(v) for v in values) or "none"
 
@@ -136,9 +146,7 @@ def rounds_panel(view: RunView) -> Panel:
                      Cell("agrees" if view.history and r.metrics else "", style="ok")])
         detail_id = f"round-{r.round}-detail"
         details.append(detail_id)
-        commitments = Table(["client", "update hash", "aggregated", "weight", "transaction", "block"],
-                            [[c.client, hash_cell(c.update_hash), "yes" if c.aggregated else "no",
-                              c.weight if c.weight is not None else "", hash_cell(c.tx), c.block] for c in r.commitments],
+        commitments = Table(["client", *COMMITMENT_COLUMNS], [[c.client, *_commitment(c)] for c in r.commitments],
                             caption=f"round {r.round}: commitments", id=f"round-{r.round}-commitments")
         txs = Table(["transaction", "block", "contract", "function", "sender", "gas", "status"],
                     [[hash_cell(t.hash), t.block, t.contract, t.function, hash_cell(t.sender), f"{t.gas_used:,}",
@@ -172,9 +180,8 @@ def clients_panel(view: RunView, feature_columns: dict[str, dict[int, object]]) 
         detail_id = f"client-{cid}-detail"
         details.append(detail_id)
         blocks.append(Detail(detail_id, f"client {cid}", [Table(
-            ["round", "update hash", "aggregated", "weight", "transaction", "block"],
-            [[r.round, hash_cell(c.update_hash), "yes" if c.aggregated else "no", c.weight if c.weight is not None else "",
-              hash_cell(c.tx), c.block] for r, c in mine], caption=f"client {cid}: every commitment")]))
+            ["round", *COMMITMENT_COLUMNS], [[r.round, *_commitment(c)] for r, c in mine],
+            caption=f"client {cid}: every commitment")]))
     out.blocks.append(Table(["client", "address", "selected in", "commitments", "aggregated in", "rejections",
                              *feature_columns], rows, caption="click a client for every commitment", id="clients-table",
                             details=details if view.history else []))

@@ -15,11 +15,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from fl.core.errors import UserError
-from fl.tools.explore.page import render, write
+from fl.tools.explore.page import PAGE, render, write
 
 POLL_SECONDS = 0.5
 DEFAULT_PORT = 8050
-PAGE = "explorer.html"
 
 
 def _chain_alive(info: dict) -> bool:

@@ -8,20 +8,21 @@ cross-checked. The verify verdicts are `fl.audit.verify.verify_task`'s, the code
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from fl.chain.bitmap import from_words
+from fl.chain.task import REJECTIONS as CHAIN_REJECTIONS
 from fl.core import config
 from fl.core.errors import UserError
 from fl.core.report import RoundMetrics, RunDir
 from fl.features import registry
 from fl.features.panel import Panel, PanelSource
 
-#: IFLTask.CommitRejection, as the page says it
-REJECTIONS = ("none", "unknown client", "not selected", "already committed", "zero hash", "bad signature",
-              "commits closed")
+#: IFLTask.CommitRejection (fl.chain.task.REJECTIONS), as the page says it: "BadSignature" -> "bad signature"
+REJECTIONS = tuple(re.sub(r"(?<!^)(?=[A-Z])", " ", name).lower() for name in CHAIN_REJECTIONS)
 
 
 @dataclass
