@@ -244,13 +244,21 @@ def live_run(tmp_path_factory):
     process.wait()
 
 
+FINALIZED_ROUNDS = """
+return Array.from(document.querySelectorAll('#rounds-table tbody tr'))
+  .filter(r => r.cells.length > 1 && r.cells[1].textContent.trim() === 'finalized')
+  .map(r => parseInt(r.cells[0].textContent, 10));
+"""
+
+
 def finalized_rows(browser):
-    return [int(r.find_element("css selector", "td:nth-child(1)").text) for r in rows_of(browser, "rounds-table")
-            if r.find_element("css selector", "td:nth-child(2)").text == "finalized"]
+    """The finalized rounds of the rounds table, read in one script so that a live reload cannot cut the read."""
+    return browser.execute_script(FINALIZED_ROUNDS) or []
 
 
 def test_the_live_page_shows_a_round_that_finished_after_it_was_opened(live_run, browser, screenshot):
     import requests
+    from selenium.common.exceptions import JavascriptException, NoSuchElementException, StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
     process, run, port = live_run
@@ -264,11 +272,11 @@ def test_the_live_page_shows_a_round_that_finished_after_it_was_opened(live_run,
             assert time.time() < deadline and process.poll() is None, "the explorer never answered"
             time.sleep(0.2)
     browser.get(url)
-    at_open = finalized_rows(browser) if rows_of(browser, "rounds-table") else []
+    at_open = finalized_rows(browser)
     assert len(at_open) < 4, "the run was over before the page opened"
-    WebDriverWait(browser, 180, poll_frequency=0.5).until(
-        lambda b: b.find_elements("css selector", "#rounds-table") and len(finalized_rows(b)) > len(at_open))
-    assert "rounds finalized" in browser.find_element("id", "live-banner").text
+    reloading = (StaleElementReferenceException, NoSuchElementException, JavascriptException)
+    WebDriverWait(browser, 180, poll_frequency=0.5, ignored_exceptions=reloading).until(
+        lambda b: len(finalized_rows(b)) > len(at_open) and "rounds finalized" in b.find_element("id", "live-banner").text)
     screenshot(browser, "explorer-live")
     output, _ = process.communicate(timeout=300)
     assert process.returncode == 0, output
