@@ -2,7 +2,7 @@
 # FashionMNIST, the solc bridge and the Brownie networks), then does its job.
 #
 #   make experiment [ALGO=fedavg] [CONFIG=configs/x.yaml] [ROUNDS=5] [CLIENTS=10] [DATASET=fashionmnist]
-#                   [PARTITION=iid|dirichlet|shards|quantity|natural] [ALPHA=0.5] [MODEL=cnn] [SEED=0]
+#                   [PARTITION=iid|dirichlet|niid-dirichlet|shards|quantity|natural] [ALPHA=0.5] [MODEL=cnn] [SEED=0]
 #                   [NETWORK=ganache-local] [ENGINE=inprocess|flower] [ARGS=...]
 #                   ALGO=x alone runs the preset configs/x.yaml (FashionMNIST, offline); CONFIG picks any preset
 #   make experiment RESUME=runs/<id>   continue a killed run
@@ -19,6 +19,10 @@
 #   make compare RUNS="runs/a runs/b"   accuracy curves in one PNG (runs/compare.png) and a table
 #   make table [TABLE_ROUNDS=20] [TABLE_ARGS=--reuse]   every algorithm on FashionMNIST, Dirichlet(0.1)
 #                                       and IID: README's table (--reuse: keep finished runs of the same config)
+#   make niid-bench [NIID_ARGS="--rows fedavg --reuse"]   NIID-Bench's FashionMNIST table (Li et al. 2022):
+#                                       ours beside the published figures, into README.md (hours on a CPU)
+#   make personalized-table [TABLE_ROUNDS=20]   FedPer, FedRep, FedBN, Ditto beside FedAvg (and fine-tuned):
+#                                       each client's accuracy on its own test split, into README.md
 #   make test       brownie test (contract tests, fl tests, end-to-end on Ganache, the explorer in headless Chromium)
 #   make verify-ownership MODEL=<file.safetensors> TOKEN=<id> [RUN=runs/<id>] [KEY=0x...] [THRESHOLD=0.9]
 #                   check a model file for the watermarks of a model token's owners
@@ -48,7 +52,7 @@ RUN_FLAGS = $(if $(CONFIG),--config $(CONFIG)) $(if $(ALGO),--algo $(ALGO)) \
 comma := ,
 PORT_OR_DEFAULT = $(or $(PORT),8050)
 
-.PHONY: setup browser experiment explore compare table test verify flower-federation bench robustness clean-build toolchain data \
+.PHONY: setup browser experiment explore compare table niid-bench personalized-table test verify flower-federation bench robustness clean-build toolchain data \
 	verify-ownership watermark-table coverage
 
 setup: $(VENV)/.installed node_modules/.installed toolchain data
@@ -86,6 +90,15 @@ compare: setup
 # two threads run the small CNN several times slower than one (TABLE_THREADS=2 on an idle machine).
 table: setup
 	OMP_NUM_THREADS=$(TABLE_THREADS) $(PY) -m fl table --rounds $(TABLE_ROUNDS) $(TABLE_ARGS)
+
+# NIID-Bench's FashionMNIST rows (Li et al., ICDE 2022) on the chain, into README.md; hours on a CPU
+# (NIID_ARGS="--rounds 5" for a quick, shortened look; --reuse continues after an interruption).
+niid-bench: setup
+	OMP_NUM_THREADS=$(TABLE_THREADS) $(PY) -m fl niid-bench $(NIID_ARGS)
+
+# FedPer, FedRep, FedBN and Ditto beside FedAvg and FedAvg fine-tuned, into README.md.
+personalized-table: setup
+	OMP_NUM_THREADS=$(TABLE_THREADS) $(PY) -m fl personalized-table --rounds $(TABLE_ROUNDS) $(TABLE_ARGS)
 
 test: setup browser
 	$(VENV)/bin/brownie test $(TEST_ARGS)

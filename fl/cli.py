@@ -328,6 +328,43 @@ def table(rounds, clients, seed, runs_dir, readme, network, reuse) -> None:
     click.echo(make_table(rounds, clients, seed, Path(runs_dir), Path(readme), network, command, reuse))
 
 
+@cli.command("niid-bench")
+@click.option("--rounds", default=50, show_default=True, help="Rounds of every run (the paper's 50; fewer: not comparable).")
+@click.option("--rows", help="Comma-separated rows to run (default all): fedavg, fedprox, scaffold, fednova, fedavg-iid.")
+@click.option("--runs-dir", default="runs/niid-bench", show_default=True)
+@click.option("--readme", default="README.md", show_default=True, help="Where the table goes (between its markers).")
+@click.option("--network", help="Brownie network id (default: the project's).")
+@click.option("--reuse", is_flag=True, help="Keep finished runs of the same config in --runs-dir instead of rerunning them.")
+def niid_bench(rounds, rows, runs_dir, readme, network, reuse) -> None:
+    """NIID-Bench's FashionMNIST table (Li et al., ICDE 2022) on the chain; ours beside the published figures."""
+    from pathlib import Path
+
+    from fl.tools import niid_bench as bench
+
+    picked = bench.pick([r.strip() for r in rows.split(",") if r.strip()] if rows else None)
+    command = "python -m fl niid-bench" + (f" --rounds {rounds}" if rounds != bench.PAPER_ROUNDS else "") + \
+        (f" --rows {rows}" if rows else "")
+    click.echo(bench.make_table(picked, rounds, Path(runs_dir), Path(readme), network, command, reuse))
+
+
+@cli.command("personalized-table")
+@click.option("--rounds", default=20, show_default=True, help="Rounds of every run.")
+@click.option("--clients", default=20, show_default=True)
+@click.option("--seed", default=0, show_default=True)
+@click.option("--runs-dir", default="runs/personalized", show_default=True)
+@click.option("--readme", default="README.md", show_default=True, help="Where the table goes (between its markers).")
+@click.option("--network", help="Brownie network id (default: the project's).")
+@click.option("--reuse", is_flag=True, help="Keep finished runs of the same config in --runs-dir instead of rerunning them.")
+def personalized_table(rounds, clients, seed, runs_dir, readme, network, reuse) -> None:
+    """FedPer, FedRep, FedBN and Ditto beside FedAvg (and FedAvg fine-tuned) on FashionMNIST Dirichlet(0.1)."""
+    from pathlib import Path
+
+    from fl.tools.personalized_table import make_table
+
+    command = f"python -m fl personalized-table --rounds {rounds} --clients {clients} --seed {seed}"
+    click.echo(make_table(rounds, clients, seed, Path(runs_dir), Path(readme), network, command, reuse))
+
+
 def main(argv: list[str] | None = None) -> None:
     """`python -m fl ...`: click's usage errors and UserErrors both become one `error:` line."""
     def go():

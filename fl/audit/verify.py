@@ -11,6 +11,9 @@ form, fl/core/jcs.py). What the run folder reports beside the chain's records (c
 round-1 start model, the accuracy and loss in metrics.csv and summary.json) is checked by
 fl/audit/outputs.py, whose docstring states how and with what tolerance. A round finalized with
 no participants must end on its start model (final == start; the contract enforces it too).
+Personalized algorithms (fl/ml/algorithms/personal.py): the aggregation checked is that of the
+shared tensors; each update must carry the 32-byte hash of the client's personal artifact, and
+where the run folder holds the clients' stores (`personal/`) that artifact must be there and intact.
 VERIFY.md specifies every check precisely enough to implement without this code (refverify/ is
 such an implementation).
 
@@ -31,6 +34,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import torch
 from eth_utils import keccak
 
 from fl.chain import signing
@@ -43,7 +47,7 @@ from fl.core.store import ArtifactMissing, ArtifactStore, ArtifactTampered, glob
 from fl.features import registry
 from fl.features.base import RoundEvidence
 from fl.ml import algorithms
-from fl.ml.algorithms.api import Update
+from fl.ml.algorithms.api import PERSONAL_DIGEST, Update, personal_metadata
 from fl.ml.validate import update_problem
 
 
@@ -103,6 +107,23 @@ class _Store:
         return None
 
 
+def _check_personal(personal: _Store | None, round_: int, client_id: int, update: Update, problems: list[str]) -> None:
+    """A personalized algorithm's update commits the hash of the client's personal artifact; where
+    the run folder holds the clients' stores (`personal/`), that artifact must be there, intact and
+    labelled with the round and client."""
+    who = f"client {client_id}:"
+    digest = update.tensors.get(PERSONAL_DIGEST)
+    if digest is None or digest.dtype != torch.uint8 or tuple(digest.shape) != (32,):
+        problems.append(f"{who} its update carries no 32-byte {PERSONAL_DIGEST}")
+        return
+    if personal is None:
+        return
+    name = "0x" + bytes(digest.tolist()).hex()
+    loaded = personal.load(name, f"{who} personal", problems)
+    if loaded is not None and loaded[1] != personal_metadata(round_, client_id):
+        problems.append(f"{who} personal artifact {name} is labelled {loaded[1]}")
+
+
 def _task_config(run: Path) -> tuple[config.ExperimentConfig, str, list[str]]:
     problems = []
     task = json.loads((run / "task.json").read_text())
@@ -125,6 +146,7 @@ def verify_task(run: Path, task, metrics: bool = True, progress: bool = False) -
     for audit in audits.values():
         setup.extend(audit.setup_problems)
     store = _Store(run / "artifacts")
+    personal = _Store(run / "personal") if (run / "personal").is_dir() else None
     log = CommitLog(task)
     committers = {(e.args.round, e.args.clientId): e for e in log.events("UpdateCommitted")}
     finalized = {e.args.round: e for e in log.events("RoundFinalized")}
@@ -162,6 +184,10 @@ def verify_task(run: Path, task, metrics: bool = True, progress: bool = False) -
                 continue
             updates[client_id] = Update.from_artifact(tensors, metadata)
 
+        if algorithm.personalized:
+            for client_id, update in sorted(updates.items()):
+                _check_personal(personal, round_, client_id, update, problems)
+
         if sorted(record.commitments) != record.committed:
             problems.append(f"the UpdateCommitted events name clients {sorted(record.commitments)}, "
                             f"the contract's committed set is {record.committed}")
@@ -189,7 +215,8 @@ def verify_task(run: Path, task, metrics: bool = True, progress: bool = False) -
         if record.rule_hash != algorithm.rule_hash():
             problems.append(f"rule hash on chain {record.rule_hash} is not the task algorithm's {algorithm.rule_hash()}")
         previous_state, _ = start
-        invalid = {u.client_id: update_problem(u.tensors, previous_state) for u in used}
+        shared = algorithm.shared_part(previous_state)
+        invalid = {u.client_id: update_problem(u.tensors, shared) for u in used}
         invalid = {c: reason for c, reason in invalid.items() if reason}
         for client_id, reason in sorted(invalid.items()):
             problems.append(f"client {client_id}: aggregated, but its update is invalid: {reason}")
@@ -205,7 +232,7 @@ def verify_task(run: Path, task, metrics: bool = True, progress: bool = False) -
                             f"hashes to {recomputed}, the chain finalized {record.final_model}")
         verdict.aggregated = len(used)
         for client_id in sorted(set(updates) - set(record.participants)):
-            reason = update_problem(updates[client_id].tensors, previous_state)
+            reason = update_problem(updates[client_id].tensors, shared)
             verdict.notes.append(f"client {client_id} committed but was not aggregated"
                                  + (f" (its update is invalid: {reason})" if reason else " (its update is valid)"))
     report = Report(setup, verdicts)

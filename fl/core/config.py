@@ -119,9 +119,15 @@ class OutputConfig:
     log: list[str] = field(default_factory=list)  # trackers the run also logs to: tensorboard, mlflow
 
 
-#: sections of on-chain features added after runs existed: they enter the task config (and its
+@dataclass
+class PersonalizationConfig:
+    evaluate: bool = False  # each client's accuracy on its own test split, per round (always on for personalized algorithms)
+    fine_tune_epochs: int = 0  # before that evaluation, each client fine-tunes the global model this many epochs on its data
+
+
+#: sections added after runs existed (on-chain features, personalized evaluation): they enter the task config (and its
 #: hash) only when they differ from their defaults, so that every earlier run keeps its config hash
-OPTIONAL_SECTIONS = ("attendance",)
+OPTIONAL_SECTIONS = ("attendance", "personalization")
 
 
 @dataclass
@@ -139,6 +145,7 @@ class ExperimentConfig:
     committee: CommitteeConfig = field(default_factory=CommitteeConfig)
     rewards: RewardsConfig = field(default_factory=RewardsConfig)
     attendance: AttendanceConfig = field(default_factory=AttendanceConfig)
+    personalization: PersonalizationConfig = field(default_factory=PersonalizationConfig)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -322,6 +329,12 @@ def _validate_robustness(cfg: ExperimentConfig) -> None:
         raise UserError(f"rewards.budget must be a non-negative integer (0 = no reward token), got {cfg.rewards.budget}")
     if not 0.0 <= cfg.rewards.committee_share < 1.0:
         raise UserError(f"rewards.committee_share must be in [0, 1), got {cfg.rewards.committee_share}")
+    if cfg.personalization.fine_tune_epochs < 0:
+        raise UserError(f"personalization.fine_tune_epochs must be a non-negative integer (0 = no fine-tuning), "
+                        f"got {cfg.personalization.fine_tune_epochs}")
+    if cfg.personalization.fine_tune_epochs and not cfg.personalization.evaluate:
+        raise UserError(f"personalization.fine_tune_epochs {cfg.personalization.fine_tune_epochs} fine-tunes before the "
+                        "personalized evaluation: set personalization.evaluate true as well")
 
 
 def build(config_file: str | Path | None = None, overrides: dict[str, Any] | None = None) -> ExperimentConfig:

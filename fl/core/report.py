@@ -25,6 +25,8 @@ class RoundMetrics:
     txs: int
     global_model: str
     backdoor_success: float = float("nan")  # the backdoor attack's success rate on the triggered test set
+    personal_accuracy: float = float("nan")  # mean over the clients of their model's accuracy on their own test split
+    personal_worst10: float = float("nan")  # the mean of that accuracy over the worst 10 % of the clients
 
 
 class RunDir:
@@ -57,6 +59,11 @@ class RunDir:
     @property
     def artifacts(self) -> Path:
         return self.path / "artifacts"
+
+    @property
+    def personal(self) -> Path:
+        """The clients' own artifacts (personalized algorithms): what they keep, whose hashes they commit."""
+        return self.path / "personal"
 
     @property
     def metrics_csv(self) -> Path:

@@ -17,7 +17,9 @@ from fl.core.report import RoundMetrics
 from fl.core.store import ArtifactStore, global_metadata
 from fl.ml.algorithms.api import ClientContext, State, Update, model_part
 from fl.ml.algorithms.base import Algorithm
+from fl.ml.data.client_test import client_test_splits
 from fl.ml.data.dataset import Dataset
+from fl.ml.personal_eval import evaluate_clients
 from fl.ml.training import evaluate, state_of
 from fl.ml.validate import update_problem
 
@@ -48,7 +50,8 @@ class Engine:
     def __init__(self, cfg: ExperimentConfig, data: Dataset, parts: list[torch.Tensor], model: nn.Module,
                  algorithm: Algorithm, store: ArtifactStore, ledger: Ledger, client_ids: list[int],
                  on_round: Callable[[RoundMetrics], None] | None = None,
-                 log: Callable[[str], None] = tqdm.write, adversary=None, features=()):
+                 log: Callable[[str], None] = tqdm.write, adversary=None, features=(),
+                 personal_store: ArtifactStore | None = None):
         self.cfg = cfg
         self.data = data
         self.parts = dict(zip(client_ids, parts))
@@ -71,6 +74,13 @@ class Engine:
         #: called with (round, client states) before a round is finalized, to checkpoint them
         self.on_trained: Callable[[int, dict[int, dict]], None] | None = None
         self._round_start, self._round_stats = 0.0, None  # set by begin_round
+        #: the clients' own stores of their personal artifacts (personalized algorithms)
+        self.personal_store = personal_store
+        #: each client's own test split, where the run evaluates personalized accuracy
+        self.client_tests: dict[int, torch.Tensor] = {}
+        if cfg.personalization.evaluate or algorithm.personalized:
+            splits = client_test_splits(data.test_y, data.train_y, parts, data.num_classes, cfg.seed)
+            self.client_tests = dict(zip(client_ids, splits))
 
     def restore(self, global_hash: str, client_state: dict[int, dict] | None = None) -> None:
         """Continue from a stored global artifact (resuming a run)."""
@@ -104,7 +114,7 @@ class Engine:
             update = updates.get(client_id)
             if update is None:
                 continue
-            problem = update_problem(update.tensors, self.global_state)
+            problem = update_problem(update.tensors, self.algorithm.shared_part(self.global_state))
             if problem:
                 self.log(f"round {round_}: client {client_id}'s update excluded: {problem}")
                 continue
@@ -118,12 +128,21 @@ class Engine:
                    disable=not self.cfg.output.progress, dynamic_ncols=True)
         for client_id in bar:
             update = self.train_client(round_, client_id)
+            self.keep_personal(update)
             digest = self.store.put(update.tensors, update.metadata(round_))
             self.ledger.commit(client_id, round_, digest)
             updates[client_id] = update
             bar.set_postfix(loss=f"{update.train_loss:.3f}")
             faults.checkpoint(round_, "trained")
         return updates
+
+    def keep_personal(self, update: Update) -> None:
+        """The client's personal artifact into its own store (it is never sent; its hash is in the update)."""
+        if update.personal is None:
+            return
+        if self.personal_store is None:
+            raise RuntimeError(f"algorithm {self.algorithm.name!r} keeps personal artifacts: the engine needs a personal_store")
+        self.personal_store.put_bytes(update.personal)
 
     def commitments(self, round_: int):
         """What the ledger recorded for this round (submitting any queued commitments first)."""
@@ -174,6 +193,7 @@ class Engine:
         accuracy, loss = evaluate(self.global_model, self.data.test_x, self.data.test_y, self.cfg.train.eval_batch_size)
         attack_metrics = self.adversary.metrics(self.global_model, self.data, self.cfg.train.eval_batch_size) \
             if self.adversary is not None else {}
+        personal = self.personal_accuracy(round_)
         weights = np.array([u.num_samples for u in kept], dtype=np.float64)
         train_loss = float(np.dot(weights, [u.train_loss for u in kept]) / weights.sum()) if kept else float("nan")
         spent = self.ledger.stats.since(self._round_stats)
@@ -181,10 +201,19 @@ class Engine:
             round=round_, test_accuracy=accuracy, test_loss=loss, train_loss=train_loss, clients=len(kept),
             excluded=len(selected) - len(kept), seconds=time.perf_counter() - self._round_start,
             train_seconds=collect_seconds,
-            chain_seconds=spent.seconds, gas=spent.gas, txs=spent.txs, global_model=self.global_hash, **attack_metrics)
+            chain_seconds=spent.seconds, gas=spent.gas, txs=spent.txs, global_model=self.global_hash, **attack_metrics,
+            **personal)
         if self.on_round:
             self.on_round(row)
         return row
+
+    def personal_accuracy(self, round_: int) -> dict[str, float]:
+        """The round's personalized figures (fl/ml/personal_eval.py), where the run evaluates them."""
+        if not self.client_tests:
+            return {}
+        result = evaluate_clients(self.cfg, self.algorithm, self.work_model, self.data, self.parts, self.client_tests,
+                                  self.global_state, self.client_state, round_)
+        return {"personal_accuracy": result.mean, "personal_worst10": result.worst_decile}
 
     def run(self, first_round: int = 1, first_open: bool = False) -> list[RoundMetrics]:
         return [self.run_round(r, already_open=first_open and r == first_round)

@@ -32,9 +32,11 @@ def describe(cfg: ExperimentConfig) -> str:
 def round_line(row: RoundMetrics, rounds: int) -> str:
     excluded = f"  excluded {row.excluded}" if row.excluded else ""
     backdoor = f"  backdoor {100 * row.backdoor_success:.2f}%" if row.backdoor_success == row.backdoor_success else ""
+    personal = (f"  personal {100 * row.personal_accuracy:6.2f}% (worst 10% {100 * row.personal_worst10:.2f}%)"
+                if row.personal_accuracy == row.personal_accuracy else "")
     return (f"round {row.round:>3}/{rounds}  acc {100 * row.test_accuracy:6.2f}%  loss {row.test_loss:.4f}  "
             f"{row.seconds:6.1f} s (chain {row.chain_seconds:.2f} s)  gas {row.gas:>12,}  txs {row.txs}{excluded}"
-            f"{backdoor}")
+            f"{backdoor}{personal}")
 
 
 def _client_state_path(run: RunDir, round_: int):
@@ -77,7 +79,8 @@ def _engine(run: RunDir, assembly: Assembly, prepared: Prepared, store: Artifact
             assembly.trackers.round(row, extra, lambda: {name: value for feature in assembly.features
                                                          for name, value in feature.round_figures().items()})
 
-    engine = assembly.engine(prepared, store, ledger, client_ids, on_round=report)
+    engine = assembly.engine(prepared, store, ledger, client_ids, on_round=report,
+                             personal_store=ArtifactStore(run.personal) if prepared.algorithm.personalized else None)
     engine.on_trained = lambda round_, state: _save_client_state(run, round_, state)
     return engine
 

@@ -39,8 +39,9 @@ class Row:
     overrides: dict[str, Any] = field(default_factory=dict)
 
 
-#: FedIPR is FedAvg plus a watermark; it has its own table (make watermark-table)
-ROWS = [Row(name, name) for name in algorithms.ALGORITHMS if name != "fedipr"] + [
+#: FedIPR is FedAvg plus a watermark; it has its own table (make watermark-table), and so have the
+#: personalized algorithms (make personalized-table)
+ROWS = [Row(name, name) for name, cls in algorithms.ALGORITHMS.items() if name != "fedipr" and not cls.personalized] + [
     # MOON needs a projection head; FedAvg on the same network tells what the head alone does
     Row("fedavg-cnn-proj", "fedavg", {"model.name": "cnn-proj"}),
 ]

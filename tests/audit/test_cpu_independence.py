@@ -138,19 +138,21 @@ def generated_round(global_state, round_, parameter_names):
     return updates
 
 
-def generated_model():
-    """A model (mlp-proj: MOON needs a projection head) and a start state drawn with numpy (torch's
-    own initialization kernels give other bits under other capabilities). The tensors are float64
-    but for one float32 one: a last-bit difference in float64 mostly vanishes when rounded to float32."""
+def generated_model(name="mlp-proj", shape=(4,)):
+    """A model (mlp-proj: MOON needs a projection head; FedBN a model with batch norm) and a start
+    state drawn with numpy (torch's own initialization kernels give other bits under other
+    capabilities). The tensors are float64 but for one float32 one: a last-bit difference in
+    float64 mostly vanishes when rounded to float32."""
     import numpy as np
     import torch
 
     from fl.ml import models
 
-    model = models.build("mlp-proj", (4,), 3, seed=0)
+    model = models.build(name, shape, 3, seed=0)
     rng = np.random.default_rng(0)
+    last_bias = [n for n in model.state_dict() if n.endswith(".bias")][-1]
     start = {name: torch.from_numpy(rng.standard_normal(tuple(value.shape)).astype(
-                 np.float32 if name == "head.bias" else np.float64))
+                 np.float32 if name == last_bias else np.float64))
              if value.is_floating_point() else value.clone() for name, value in model.state_dict().items()}
     return model, start
 
@@ -166,16 +168,19 @@ def server_step_hashes() -> dict[str, str]:
 
     cfg = config.build(None, {"train.clients": 10, "model.name": "mlp-proj"})
     model, start = generated_model()
-    names = [name for name, _ in model.named_parameters()]
+    with_norm = generated_model("niid-cnn-bn", (1, 28, 28))
     digest = {}
     for name in sorted(algorithms.ALGORITHMS):
+        model, start = with_norm if name == "fedbn" else generated_model()
+        names = [n for n, _ in model.named_parameters()]
         algorithm = algorithms.build(name)
-        algorithm.setup(cfg, model, (4,))
+        algorithm.setup(cfg, model, (1, 28, 28) if name == "fedbn" else (4,))
         state = algorithm.initial_state(start)
         for round_ in (1, 2):
             state = algorithm.aggregate(state, generated_round(state, round_, names))
         digest[f"algorithm {name}"] = "0x" + codec.keccak(codec.encode(state)).hex()
-    updates = generated_round(start, 1, names)
+    model, start = generated_model()
+    updates = generated_round(start, 1, [n for n, _ in model.named_parameters()])
     for name in sorted(rules.RULES):
         algorithm = algorithms.build("fedavg", rule=rules.build(name, {}))
         digest[f"rule {name}"] = "0x" + codec.keccak(codec.encode(algorithm.aggregate(start, updates))).hex()

@@ -286,7 +286,7 @@ def test_no_metrics_skips_them_and_says_so(run_copy):
     assert report.notes == ["metrics.csv and summary.json not checked (--no-metrics)"]
 
 
-MODEL_FOR = {"moon": "cnn-proj", "fedipr": "signalexnet-small"}
+MODEL_FOR = {"moon": "cnn-proj", "fedipr": "signalexnet-small", "fedbn": "niid-cnn-bn"}
 
 
 @pytest.mark.parametrize("name", sorted(algorithms.ALGORITHMS))

@@ -235,7 +235,7 @@ def test_fednova_sends_its_local_work_with_the_update(tiny_client):
 
 
 # --- all -------------------------------------------------------------------------------------
-@pytest.mark.parametrize("name", sorted(ALGORITHMS))
+@pytest.mark.parametrize("name", sorted(set(ALGORITHMS) - {"fedbn"}))  # FedBN needs batch norm: test_personalized.py
 def test_server_step_is_recomputed_bit_for_bit_by_a_fresh_instance(name, tiny_client):
     """What `verify` relies on: the new global artifact depends only on the stored artifacts."""
     first = build(name)
@@ -275,7 +275,8 @@ def test_every_algorithm_is_an_algorithm_and_the_template_itself_is_abstract():
             abstract()
 
 
-@pytest.mark.parametrize("name", sorted(n for n, cls in ALGORITHMS.items() if cls.takes_rule))
+# the personalized algorithms keep part of the model out of `combine`: test_personalized.py
+@pytest.mark.parametrize("name", sorted(n for n, cls in ALGORITHMS.items() if cls.takes_rule and not cls.personalized))
 def test_a_rule_given_to_the_constructor_replaces_the_mean_in_the_server_step(name):
     """The median of [0, 0], [1, 1], [9, 9] is [1, 1] where the weighted mean is [4, 4]: each
     algorithm's step starts from what `combine` gives, so its rule hash names the rule."""

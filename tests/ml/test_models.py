@@ -52,5 +52,23 @@ def test_lenet5_proj_is_moons_cifar10_network():
 def test_only_proj_models_have_a_projection_head():
     assert models.has_projection_head(models.build("cnn-proj", (1, 28, 28), 10, seed=0))
     assert not models.has_projection_head(models.build("cnn", (1, 28, 28), 10, seed=0))
-    assert models.with_projection() == ["alexnet-proj", "cnn-proj", "lenet5-proj", "mlp-proj", "resnet18-proj",
-                                        "vgg11-proj"]
+    assert models.with_projection() == ["alexnet-proj", "cnn-proj", "lenet5-proj", "mlp-proj", "niid-cnn-bn-proj",
+                                        "niid-cnn-proj", "resnet18-proj", "vgg11-proj"]
+
+
+def test_niid_bench_cnn_has_the_papers_layers_and_44426_parameters():
+    model = models.build("niid-cnn", (1, 28, 28), 10, seed=0)
+    shapes = {name: tuple(p.shape) for name, p in model.named_parameters()}
+    assert shapes == {"features.0.weight": (6, 1, 5, 5), "features.0.bias": (6,),
+                      "features.3.weight": (16, 6, 5, 5), "features.3.bias": (16,),
+                      "classifier.0.weight": (120, 256), "classifier.0.bias": (120,),
+                      "classifier.2.weight": (84, 120), "classifier.2.bias": (84,),
+                      "classifier.4.weight": (10, 84), "classifier.4.bias": (10,)}
+    assert sum(p.numel() for p in model.parameters()) == 44_426
+
+
+def test_niid_bench_cnn_with_batch_norm_normalizes_after_each_hidden_layer():
+    model = models.build("niid-cnn-bn", (1, 28, 28), 10, seed=0)
+    norms = [type(m).__name__ for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    assert norms == ["BatchNorm2d", "BatchNorm2d", "BatchNorm1d", "BatchNorm1d"]
+    assert model(torch.randn(3, 1, 28, 28)).shape == (3, 10)

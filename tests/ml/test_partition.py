@@ -20,7 +20,7 @@ def skew(parts, labels=LABELS):
     return float(0.5 * np.abs(local - overall).sum(1).mean())
 
 
-@pytest.mark.parametrize("method", ["iid", "dirichlet", "shards", "quantity"])
+@pytest.mark.parametrize("method", ["iid", "dirichlet", "niid-dirichlet", "shards", "quantity"])
 def test_every_sample_goes_to_exactly_one_client(method):
     parts = partition(LABELS, 20, method, seed=3, alpha=0.3, classes_per_client=2, power=1.5)
     joined = torch.cat(parts)
@@ -62,7 +62,7 @@ def test_more_clients_than_samples_is_a_clear_error():
 
 
 def test_unknown_partition_lists_the_choices():
-    with pytest.raises(UserError, match="unknown partition 'shards!'; choose one of: dirichlet, iid, natural, quantity, shards"):
+    with pytest.raises(UserError, match="unknown partition 'shards!'; choose one of: dirichlet, iid, natural, niid-dirichlet, quantity, shards"):
         partition(LABELS, 3, "shards!", seed=0)
 
 
@@ -128,3 +128,19 @@ def test_partition_report_is_a_table_and_a_heat_map(tmp_path):
     assert lines[4].split() == ["0", "5", "0", "1", "6"]
     assert lines[6].split() == ["total", "5", "7", "1", "13"]
     assert png.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_niid_dirichlet_redraws_until_every_client_holds_ten_samples():
+    plain = partition(LABELS, 20, "dirichlet", seed=0, alpha=0.1)
+    assert min(len(p) for p in plain) < 10  # the plain Dirichlet split leaves tiny clients here
+    bench = partition(LABELS, 20, "niid-dirichlet", seed=0, alpha=0.1)
+    assert min(len(p) for p in bench) >= 10
+
+
+def test_niid_dirichlet_gives_no_more_classes_to_a_client_past_its_fair_share():
+    """A client's share of a class is zero once it holds N / clients samples, so no client grows
+    past its fair share by more than the last class it took before reaching it."""
+    parts = partition(LABELS, 10, "niid-dirichlet", seed=1, alpha=0.5)
+    counts = label_counts(LABELS, parts, 10)
+    assert counts.sum(1).max() < 2000 / 10 + counts.max(1).max()
+    assert skew(parts) > skew(partition(LABELS, 10, "iid", seed=1))

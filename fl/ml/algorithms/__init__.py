@@ -1,5 +1,6 @@
 """Federated algorithms by name: one file each, each a small class filling in the `Algorithm`
-template (base.py) where it differs."""
+template (base.py) where it differs. FedPer, FedRep, FedBN and Ditto are personalized: each client
+keeps part of its model to itself (personal.py)."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
@@ -9,10 +10,14 @@ from fl.ml.algorithms.base import Algorithm
 from fl.ml.algorithms.fedadagrad import FedAdagrad
 from fl.ml.algorithms.fedadam import FedAdam
 from fl.ml.algorithms.fedavg import FedAvg
+from fl.ml.algorithms.ditto import Ditto
 from fl.ml.algorithms.fedavgm import FedAvgM
+from fl.ml.algorithms.fedbn import FedBN
 from fl.ml.algorithms.fedipr import FedIPR
 from fl.ml.algorithms.fednova import FedNova
+from fl.ml.algorithms.fedper import FedPer
 from fl.ml.algorithms.fedprox import FedProx
+from fl.ml.algorithms.fedrep import FedRep
 from fl.ml.algorithms.fedyogi import FedYogi
 from fl.ml.algorithms.moon import Moon
 from fl.ml.algorithms.scaffold import Scaffold
@@ -21,7 +26,8 @@ if TYPE_CHECKING:
     from fl.ml.robust.rules.base import Rule
 
 ALGORITHMS: dict[str, type[Algorithm]] = {
-    cls.name: cls for cls in (FedAvg, FedProx, Moon, Scaffold, FedAvgM, FedAdam, FedYogi, FedAdagrad, FedNova, FedIPR)
+    cls.name: cls for cls in (FedAvg, FedProx, Moon, Scaffold, FedAvgM, FedAdam, FedYogi, FedAdagrad, FedNova, FedIPR,
+                FedPer, FedRep, FedBN, Ditto)
 }
 
 

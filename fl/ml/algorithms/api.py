@@ -10,6 +10,11 @@ from torch import nn
 from fl.core.codec import State
 from fl.core.config import TrainConfig
 
+#: Name of the tensor of an update that holds the keccak-256 (32 bytes) of the client's personal
+#: artifact: what a personalized algorithm keeps local is not sent, but this hash is committed on
+#: chain with the update (fl/ml/algorithms/personal.py).
+PERSONAL_DIGEST = "personal.digest"
+
 #: Prefix of the tensors in a global artifact that are the algorithm's server state (SCAFFOLD's
 #: control variate, FedAdam's moments, ...), as opposed to the model's own state.
 SERVER_PREFIX = "server."
@@ -18,6 +23,11 @@ SERVER_PREFIX = "server."
 def model_part(state: State) -> State:
     """The model's own tensors of a global artifact (what `load_state_dict` takes)."""
     return {k: v for k, v in state.items() if not k.startswith(SERVER_PREFIX)}
+
+
+def personal_metadata(round_: int, client_id: int) -> dict[str, str]:
+    """The metadata of client `client_id`'s personal artifact of round `round_`."""
+    return {"kind": "personal", "round": str(round_), "client": str(client_id)}
 
 
 def prefixed(prefix: str, state: State) -> State:
@@ -57,6 +67,8 @@ class Update:
     tensors: State
     steps: int = 0
     train_loss: float = float("nan")
+    #: the encoded personal artifact (what stays with the client), whose hash is tensors[PERSONAL_DIGEST]
+    personal: bytes | None = None
 
     def metadata(self, round_: int) -> dict[str, str]:
         return {"kind": "update", "round": str(round_), "client": str(self.client_id),

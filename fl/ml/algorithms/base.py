@@ -38,6 +38,8 @@ class Algorithm(Parametrized, abc.ABC):
     kind = "algorithm"
     #: whether the server step goes through `combine`, so that a robust rule can replace the mean
     takes_rule = True
+    #: whether each client keeps part of its model (or a model) to itself (fl/ml/algorithms/personal.py)
+    personalized = False
 
     def __init__(self, params: dict[str, Any] | None = None, rule: Rule | None = None):
         super().__init__(params)
@@ -79,9 +81,14 @@ class Algorithm(Parametrized, abc.ABC):
         """A change to the gradients between backward and each optimizer step (SCAFFOLD's correction)."""
         return None
 
+    def start_model(self, ctx: ClientContext) -> State:
+        """The model state the client trains from: the global model (personalized FL: with the
+        client's own part)."""
+        return model_part(ctx.global_state)
+
     def client_update(self, ctx: ClientContext) -> Update:
         model = ctx.model
-        model.load_state_dict(model_part(ctx.global_state))
+        model.load_state_dict(self.start_model(ctx))
         t = ctx.train
         optimizer = self.optimizer_for(model, ctx)
         result = local_sgd(model, ctx.train_x, ctx.train_y, ctx.indices, epochs=t.local_epochs,
@@ -94,6 +101,11 @@ class Algorithm(Parametrized, abc.ABC):
     def update_tensors(self, model: nn.Module, ctx: ClientContext) -> State:
         """What the client sends: its local model's state (on the CPU, where aggregation and hashing run)."""
         return {name: value.detach().to("cpu", copy=True) for name, value in model.state_dict().items()}
+
+    def personal_model(self, global_state: State, client_state: dict[str, Any]) -> State:
+        """The model state client `client_state` belongs to uses on its own data: the global model
+        (personalized FL: with what the client keeps to itself)."""
+        return model_part(global_state)
 
     # --- reporting ----------------------------------------------------------------------
     def public_settings(self) -> dict[str, str]:
@@ -126,12 +138,26 @@ class Algorithm(Parametrized, abc.ABC):
         """Each update's aggregation weight, recorded on chain at finalize: its sample count."""
         return [u.num_samples for u in updates]
 
+    def local_names(self, state: State) -> frozenset[str]:
+        """The model tensors of the global artifact `state` that each client keeps to itself
+        (personalized FL): never sent, never aggregated. None here."""
+        return frozenset()
+
+    def shared_part(self, state: State) -> State:
+        """The model tensors of a global artifact that clients send and the server aggregates
+        (all but `local_names`)."""
+        local = self.local_names(state)
+        return {name: value for name, value in model_part(state).items() if name not in local}
+
     def combined(self, previous: State, updates: list[Update]) -> State:
         """The clients' models (ascending client id) combined by `combine` with `weights`: FedAvg's
-        new global model, and where the server steps of FedAvgM, FedOpt and SCAFFOLD start."""
-        model = model_part(previous)
-        states = [{name: u.tensors[name] for name in model} for u in updates]
-        return self.combine(states, self.weights(updates), model)
+        new global model, and where the server steps of FedAvgM, FedOpt and SCAFFOLD start. The
+        tensors clients keep local are carried over from `previous`."""
+        shared = self.shared_part(previous)
+        states = [{name: u.tensors[name] for name in shared} for u in updates]
+        local = self.local_names(previous)
+        carried = {name: value.clone() for name, value in model_part(previous).items() if name in local}
+        return {**self.combine(states, self.weights(updates), shared), **carried}
 
     def rule(self) -> dict[str, Any]:
         """What identifies the server step: recorded on chain as `rule_hash`."""

@@ -23,7 +23,7 @@ LOADERS: dict[str, Callable[..., Dataset]] = {
     "synthetic-images": synthetic_images.load,
 }
 #: the parameters (data.params) a data set takes, with their defaults
-PARAMS: dict[str, dict[str, Any]] = {"synthetic": synthetic.DEFAULTS}
+PARAMS: dict[str, dict[str, Any]] = {"synthetic": synthetic.DEFAULTS, "fashionmnist": fashionmnist.DEFAULTS}
 
 
 def check_name(name: str) -> str:

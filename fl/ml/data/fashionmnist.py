@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from fl.core.errors import UserError
 from fl.ml.data import source
 from fl.ml.data.dataset import Dataset
 from fl.ml.data.idx_images import IdxImageSet
@@ -43,5 +44,11 @@ def fetch(root: str | None = None, allow_download: bool = True) -> dict[str, Pat
                          download=download, how_to_get=HOW_TO_GET, allow_download=allow_download)
 
 
-def load(root: str | None = None, allow_download: bool = True) -> Dataset:
-    return SET.read(fetch(root, allow_download))
+#: data.params: normalize false keeps pixels in [0, 1] (torchvision's ToTensor alone, as NIID-Bench reads it)
+DEFAULTS = {"normalize": True}
+
+
+def load(root: str | None = None, allow_download: bool = True, normalize: bool = True) -> Dataset:
+    if not isinstance(normalize, bool):
+        raise UserError(f"data set 'fashionmnist': normalize must be true or false, got {normalize!r}")
+    return SET.read(fetch(root, allow_download), normalize=normalize)

@@ -39,14 +39,17 @@ class IdxImageSet:
         found = {part: self.find_file(folder, self.files[part]) for part in PARTS}
         return found if all(found.values()) else None
 
-    def read(self, files: dict[str, Path]) -> Dataset:
+    def read(self, files: dict[str, Path], normalize: bool = True) -> Dataset:
+        """The four files as a Dataset: pixels scaled to [0, 1], then normalized by the set's mean
+        and std unless `normalize` is false."""
+        mean, std = (self.mean, self.std) if normalize else (0.0, 1.0)
         arrays = {part: torch.from_numpy(read_idx(path).copy()) for part, path in files.items()}
         images = {part: arrays[part].transpose(1, 2) if self.transposed else arrays[part] for part in ("train_x", "test_x")}
         return Dataset(
             name=self.name,
-            train_x=normalize_images(images["train_x"], self.mean, self.std),
+            train_x=normalize_images(images["train_x"], mean, std),
             train_y=arrays["train_y"].to(torch.int64),
-            test_x=normalize_images(images["test_x"], self.mean, self.std),
+            test_x=normalize_images(images["test_x"], mean, std),
             test_y=arrays["test_y"].to(torch.int64),
             num_classes=self.num_classes,
         )

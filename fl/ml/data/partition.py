@@ -4,6 +4,10 @@
 - `dirichlet`: label skew as in Hsu, Qi, Brown, "Measuring the Effects of Non-Identical
   Data Distribution for Federated Visual Classification" (2019): for each class, the
   shares of the clients are drawn from Dir(alpha); small alpha gives each client few classes.
+- `niid-dirichlet`: NIID-Bench's Dirichlet label skew (Li, Diao, Chen, He, ICDE 2022, and Flower's
+  `baselines/niid_bench`): as `dirichlet`, but a client already holding N / clients samples gets
+  no share of the classes still to deal, and the whole draw is repeated until every client holds
+  at least 10 samples.
 - `shards`: "pathological" label skew (McMahan et al. 2017; as "#C=k" in Li, Diao, Chen, He,
   "Federated Learning on Non-IID Data Silos: An Experimental Study", ICDE 2022): each client
   holds exactly k = classes_per_client classes, the classes dealt round-robin from a shuffled
@@ -26,6 +30,8 @@ from fl.ml.data.dataset import Dataset
 
 MIN_SAMPLES_PER_CLIENT = 1
 DIRICHLET_ATTEMPTS = 100
+NIID_BENCH_ATTEMPTS = 1000  # NIID-Bench redraws without a limit
+NIID_BENCH_MIN_SIZE = 10  # NIID-Bench's `min_require_size`
 
 
 def iid(labels: torch.Tensor, clients: int, rng: np.random.Generator, **_) -> list[np.ndarray]:
@@ -49,6 +55,27 @@ def dirichlet(labels: torch.Tensor, clients: int, rng: np.random.Generator, alph
             return result
     raise UserError(f"Dirichlet(alpha={alpha}) left a client with no data in {DIRICHLET_ATTEMPTS} draws; "
                     f"use fewer clients than {clients} or a larger alpha")
+
+
+def niid_dirichlet(labels: torch.Tensor, clients: int, rng: np.random.Generator, alpha: float,
+                   **_) -> list[np.ndarray]:
+    y = labels.numpy()
+    fair_share = len(y) / clients
+    for _attempt in range(NIID_BENCH_ATTEMPTS):
+        parts: list[list[np.ndarray]] = [[] for _ in range(clients)]
+        sizes = np.zeros(clients, dtype=np.int64)
+        for c in np.unique(y):
+            members = rng.permutation(np.flatnonzero(y == c))
+            shares = rng.dirichlet(np.full(clients, alpha)) * (sizes < fair_share)
+            shares = shares / shares.sum()
+            cuts = (np.cumsum(shares)[:-1] * len(members)).astype(int)
+            for client, chunk in enumerate(np.split(members, cuts)):
+                parts[client].append(chunk)
+                sizes[client] += len(chunk)
+        if sizes.min() >= NIID_BENCH_MIN_SIZE:
+            return [np.sort(np.concatenate(p)) for p in parts]
+    raise UserError(f"niid-dirichlet(alpha={alpha}) left a client with fewer than {NIID_BENCH_MIN_SIZE} samples in "
+                    f"{NIID_BENCH_ATTEMPTS} draws; use fewer clients than {clients} or a larger alpha")
 
 
 def shards(labels: torch.Tensor, clients: int, rng: np.random.Generator, classes_per_client: int,
@@ -100,7 +127,7 @@ def natural(labels: torch.Tensor, clients: int, rng: np.random.Generator, owners
 
 
 PARTITIONERS: dict[str, Callable[..., list[np.ndarray]]] = {
-    "iid": iid, "dirichlet": dirichlet, "shards": shards, "quantity": quantity, "natural": natural,
+    "iid": iid, "dirichlet": dirichlet, "niid-dirichlet": niid_dirichlet, "shards": shards, "quantity": quantity, "natural": natural,
 }
 
 
@@ -135,7 +162,7 @@ def split(dataset: Dataset, clients: int, cfg: PartitionConfig, seed: int) -> li
 
 def describe(cfg: PartitionConfig) -> str:
     """e.g. `dirichlet(alpha=0.1)`, `shards(2 classes per client)`, `iid`."""
-    return {"dirichlet": f"dirichlet(alpha={cfg.alpha:g})", "shards": f"shards({cfg.classes_per_client} classes per client)",
+    return {"dirichlet": f"dirichlet(alpha={cfg.alpha:g})", "niid-dirichlet": f"niid-dirichlet(alpha={cfg.alpha:g})", "shards": f"shards({cfg.classes_per_client} classes per client)",
             "quantity": f"quantity(power={cfg.power:g})"}.get(cfg.method, cfg.method)
 
 

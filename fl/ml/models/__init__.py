@@ -17,6 +17,7 @@ from fl.ml.models.cnn import VeryFLCNN
 from fl.ml.models.lenet import LeNet5
 from fl.ml.models.logreg import LogisticRegression
 from fl.ml.models.mlp import MLP
+from fl.ml.models.niid_cnn import NIIDBenchCNN, NIIDBenchCNNWithBN
 from fl.ml.models.projection import has_projection_head, with_projection_head
 from fl.ml.models.resnet import ResNet18
 from fl.ml.models.vgg import VGG11
@@ -24,6 +25,8 @@ from fl.ml.models.vgg import VGG11
 Builder = Callable[[tuple[int, ...], int], nn.Module]
 BASE_MODELS: dict[str, Builder] = {
     "cnn": VeryFLCNN,
+    "niid-cnn": NIIDBenchCNN,
+    "niid-cnn-bn": NIIDBenchCNNWithBN,
     "lenet5": LeNet5,
     "mlp": MLP,
     "logreg": LogisticRegression,
