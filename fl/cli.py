@@ -331,19 +331,20 @@ def table(rounds, clients, seed, runs_dir, readme, network, reuse) -> None:
 @cli.command("niid-bench")
 @click.option("--rounds", default=50, show_default=True, help="Rounds of every run (the paper's 50; fewer: not comparable).")
 @click.option("--rows", help="Comma-separated rows to run (default all): fedavg, fedprox, scaffold, fednova, fedavg-iid.")
+@click.option("--seeds", type=int, help="Seeds per row (default: 3 for FedAvg under Dir(0.5), 1 for the others).")
 @click.option("--runs-dir", default="runs/niid-bench", show_default=True)
 @click.option("--readme", default="README.md", show_default=True, help="Where the table goes (between its markers).")
 @click.option("--network", help="Brownie network id (default: the project's).")
 @click.option("--reuse", is_flag=True, help="Keep finished runs of the same config in --runs-dir instead of rerunning them.")
-def niid_bench(rounds, rows, runs_dir, readme, network, reuse) -> None:
+def niid_bench(rounds, rows, seeds, runs_dir, readme, network, reuse) -> None:
     """NIID-Bench's FashionMNIST table (Li et al., ICDE 2022) on the chain; ours beside the published figures."""
     from pathlib import Path
 
     from fl.tools import niid_bench as bench
 
-    picked = bench.pick([r.strip() for r in rows.split(",") if r.strip()] if rows else None)
+    picked = bench.pick([r.strip() for r in rows.split(",") if r.strip()] if rows else None, seeds)
     command = "python -m fl niid-bench" + (f" --rounds {rounds}" if rounds != bench.PAPER_ROUNDS else "") + \
-        (f" --rows {rows}" if rows else "")
+        (f" --rows {rows}" if rows else "") + (f" --seeds {seeds}" if seeds is not None else "")
     click.echo(bench.make_table(picked, rounds, Path(runs_dir), Path(readme), network, command, reuse))
 
 

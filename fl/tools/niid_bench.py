@@ -15,7 +15,7 @@ import platform
 import shutil
 import statistics
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import torch
@@ -55,14 +55,15 @@ ROWS = [
 BY_NAME = {row.name: row for row in ROWS}
 
 
-def pick(names: list[str] | None) -> list[BenchRow]:
-    """The rows named (all when None), in the table's order."""
-    if not names:
-        return list(ROWS)
-    for name in names:
+def pick(names: list[str] | None, seeds: int | None = None) -> list[BenchRow]:
+    """The rows named (all when None), in the table's order; `seeds` replaces each row's number of seeds."""
+    for name in names or ():
         if name not in BY_NAME:
             raise choices_error("niid-bench row", name, BY_NAME)
-    return [row for row in ROWS if row.name in names]
+    if seeds is not None and seeds < 1:
+        raise UserError(f"--seeds must be a positive integer, got {seeds}")
+    rows = [row for row in ROWS if not names or row.name in names]
+    return [replace(row, seeds=seeds) if seeds is not None else row for row in rows]
 
 
 def run_cell(row: BenchRow, seed: int, rounds: int, runs_dir: Path, network: str | None, reuse: bool) -> RunResult:

@@ -22,24 +22,17 @@ def assert_one_line_error(result, expected):
     assert lines and expected in lines[0], result.stderr
 
 
-@pytest.mark.parametrize("args,expected", [
-    (["--algo", "fedsgd"], "error: unknown algorithm 'fedsgd'; choose one of: fedadagrad, fedadam, fedavg, fedavgm, fedipr, fednova, "
-                            "fedprox, fedyogi, moon, scaffold"),
-    (["--optimizer", "lbfgs"], "error: unknown optimizer 'lbfgs'; choose one of: adam, sgd"),
-    (["--rounds", "many"], "error: Invalid value for '--rounds': 'many' is not a valid integer"),
-    (["--no-such-flag"], "error: No such option '--no-such-flag'"),
-    (["--clients", "0"], "error: train.clients must be a positive integer, got 0"),
-    (["--rounds", "0"], "error: train.rounds must be a positive integer, got 0"),
-    (["--alpha", "-1"], "error: partition.alpha must be a positive number, got -1.0"),
-    (["--set", "data.name=cifar99"], "error: unknown data set 'cifar99'; choose one of: cifar10, cifar100, emnist, fashionmnist, mnist, "
-                                         "synthetic, synthetic-images"),
-    (["--set", "model.name=gpt"], "error: unknown model 'gpt'; choose one of: alexnet, alexnet-proj, cnn, cnn-proj, lenet5"),
-    (["--set", "algorithm.params.mu=0.1"], "error: algorithm 'fedavg' has no parameter 'mu'"),
-    (["--network", "no-such-net", "--dataset", "synthetic-images", "--clients", "2", "--rounds", "1",
-      "--runs-dir", "/tmp/onchainfl-cli-test"], "error: unknown network 'no-such-net'; choose one of:"),
-])
-def test_bad_values_are_one_clear_line(args, expected):
-    assert_one_line_error(fl("run", *args), expected)
+def test_a_bad_value_is_one_line_and_exit_2_from_a_real_interpreter():
+    result = fl("run", "--algo", "fedsgd")
+    assert result.returncode == 2
+    assert_one_line_error(result, "error: unknown algorithm 'fedsgd'; choose one of: ditto, fedadagrad, fedadam, fedavg, "
+                                  "fedavgm, fedbn, fedipr, fednova, fedper, fedprox, fedrep, fedyogi, moon, scaffold")
+
+
+def test_an_unknown_network_is_one_clear_line():
+    assert_one_line_error(fl("run", "--network", "no-such-net", "--dataset", "synthetic-images", "--clients", "2",
+                             "--rounds", "1", "--runs-dir", "/tmp/onchainfl-cli-test"),
+                          "error: unknown network 'no-such-net'; choose one of:")
 
 
 def in_process(capsys, *args):
@@ -51,12 +44,42 @@ def in_process(capsys, *args):
     return exit_.value.code, out.out, out.err
 
 
+def assert_one_line_error_in_process(capsys, args, expected):
+    code, _, err = in_process(capsys, *args)
+    assert code != 0 and "Traceback" not in err
+    lines = [line for line in err.strip().splitlines() if line.startswith("error:")]
+    assert lines and expected in lines[0], err
+
+
+@pytest.mark.parametrize("args,expected", [
+    (["--algo", "fedsgd"], "error: unknown algorithm 'fedsgd'; choose one of: ditto, fedadagrad, fedadam, fedavg, fedavgm, "
+                            "fedbn, fedipr, fednova, fedper, fedprox, fedrep, fedyogi, moon, scaffold"),
+    (["--optimizer", "lbfgs"], "error: unknown optimizer 'lbfgs'; choose one of: adam, sgd"),
+    (["--rounds", "many"], "error: Invalid value for '--rounds': 'many' is not a valid integer"),
+    (["--no-such-flag"], "error: No such option '--no-such-flag'"),
+    (["--clients", "0"], "error: train.clients must be a positive integer, got 0"),
+    (["--rounds", "0"], "error: train.rounds must be a positive integer, got 0"),
+    (["--alpha", "-1"], "error: partition.alpha must be a positive number, got -1.0"),
+    (["--set", "data.name=cifar99"], "error: unknown data set 'cifar99'; choose one of: cifar10, cifar100, emnist, fashionmnist, mnist, "
+                                         "synthetic, synthetic-images"),
+    (["--set", "model.name=gpt"], "error: unknown model 'gpt'; choose one of: alexnet, alexnet-proj, cnn, cnn-proj, lenet5"),
+    (["--set", "algorithm.params.mu=0.1"], "error: algorithm 'fedavg' has no parameter 'mu'"),
+    (["--algo", "fedbn", "--dataset", "synthetic-images"],
+     "error: algorithm 'fedbn' keeps the batch-norm layers local and model 'cnn' has none"),
+    (["--set", "personalization.fine_tune_epochs=1"],
+     "error: personalization.fine_tune_epochs 1 fine-tunes before the personalized evaluation"),
+    (["--algo", "fedper", "--engine", "flower"], "error: algorithm 'fedper' cannot run on the Flower engine"),
+])
+def test_bad_values_are_one_clear_line(capsys, args, expected):
+    assert_one_line_error_in_process(capsys, ["run", *args], expected)
+
+
 @pytest.mark.parametrize("args,expected", [
     (["--param", "mu=-1", "--algo", "fedprox"], "error: algorithm 'fedprox': mu must be a non-negative number, got -1"),
     (["--augment", "rotate"], "error: unknown augmentation 'rotate' in train.augment='rotate'"),
     (["--partition", "shards", "--classes-per-client", "0"],
      "error: partition.classes_per_client must be a positive integer, got 0"),
-    (["--set", "data.params.alpha=1"], "error: data set 'fashionmnist' has no parameter 'alpha'; its parameters: none"),
+    (["--set", "data.params.alpha=1"], "error: data set 'fashionmnist' has no parameter 'alpha'; its parameters: normalize"),
     (["--log", "tensorboard,wandb"], "error: unknown tracker 'wandb' in output.log / --log; choose from: tensorboard, mlflow"),
 ])
 def test_bad_new_options_are_one_clear_line(capsys, args, expected):
@@ -65,20 +88,21 @@ def test_bad_new_options_are_one_clear_line(capsys, args, expected):
     assert err.strip().splitlines() == [err.strip()] and err.startswith(expected), err
 
 
-def test_malformed_config_file(tmp_path):
+def test_malformed_config_file(tmp_path, capsys):
     bad = tmp_path / "broken.yaml"
     bad.write_text("train: {rounds: 3\n")
-    assert_one_line_error(fl("run", "--config", str(bad)), "is not valid YAML")
+    assert_one_line_error_in_process(capsys, ["run", "--config", str(bad)], "is not valid YAML")
 
 
-def test_help_lists_every_choice():
-    result = fl("run", "--help")
-    assert result.returncode == 0
+def test_help_lists_every_choice(capsys):
+    code, out, _ = in_process(capsys, "run", "--help")
+    assert code == 0
     for choice in ("fedavg", "fedprox", "moon", "scaffold", "fedavgm", "fedadam", "fedyogi", "fedadagrad", "fednova",
                    "fashionmnist", "mnist", "emnist", "cifar10", "cifar100", "synthetic", "synthetic-images",
                    "dirichlet", "iid", "shards", "quantity", "natural", "cnn", "lenet5", "mlp", "resnet18", "vgg11",
-                   "alexnet", "cnn-proj", "crop+flip", "server_momentum=0.5"):
-        assert choice in unwrapped(result.stdout)
+                   "alexnet", "cnn-proj", "crop+flip", "server_momentum=0.5", "fedper", "fedrep", "fedbn", "ditto",
+                   "niid-cnn", "niid-cnn-bn", "niid-dirichlet", "head_epochs=10"):
+        assert choice in unwrapped(out)
 
 
 def unwrapped(text):
@@ -142,14 +166,13 @@ def test_two_runs_started_together_get_a_chain_each(tmp_path):
     assert len(set(endpoints)) == 2 and any(e.endswith(":18611") for e in endpoints)
 
 
-def test_an_unknown_engine_is_one_clear_line_with_the_choices():
-    result = fl("run", "--engine", "grpc", "--dataset", "synthetic-images")
-    assert result.returncode == 2
-    assert "'grpc' is not one of 'inprocess', 'flower'" in result.stderr
+def test_an_unknown_engine_is_one_clear_line_with_the_choices(capsys):
+    code, _, err = in_process(capsys, "run", "--engine", "grpc", "--dataset", "synthetic-images")
+    assert code == 2
+    assert "'grpc' is not one of 'inprocess', 'flower'" in err
 
 
-def test_flower_resources_without_the_flower_engine_are_refused():
-    result = fl("run", "--client-cpus", "2", "--dataset", "synthetic-images")
-    assert result.returncode == 2
-    assert result.stderr.strip().splitlines()[-1] == \
-        "error: --client-cpus set(s) the Flower engine's resources; add --engine flower"
+def test_flower_resources_without_the_flower_engine_are_refused(capsys):
+    code, _, err = in_process(capsys, "run", "--client-cpus", "2", "--dataset", "synthetic-images")
+    assert code == 2
+    assert err.strip().splitlines()[-1] == "error: --client-cpus set(s) the Flower engine's resources; add --engine flower"

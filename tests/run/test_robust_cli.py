@@ -1,7 +1,7 @@
 """The robustness flags of the command line: bad values are one clear line."""
 import pytest
 
-from test_cli import assert_one_line_error, fl
+from test_cli import assert_one_line_error_in_process
 
 
 @pytest.mark.parametrize("args,expected", [
@@ -13,10 +13,10 @@ from test_cli import assert_one_line_error, fl
                                               "server step is not a combination of client models; use aggregation "
                                               "rule 'mean' or another algorithm"),
 ])
-def test_bad_robustness_values_are_one_clear_line(args, expected):
-    assert_one_line_error(fl("run", *args), expected)
+def test_bad_robustness_values_are_one_clear_line(capsys, args, expected):
+    assert_one_line_error_in_process(capsys, ["run", *args], expected)
 
 
-def test_rewards_of_a_run_without_a_token_is_one_clear_line(tmp_path):
+def test_rewards_of_a_run_without_a_token_is_one_clear_line(tmp_path, capsys):
     (tmp_path / "chain.json").write_text("{}")
-    assert_one_line_error(fl("rewards", str(tmp_path)), f"error: run {tmp_path} has no reward token")
+    assert_one_line_error_in_process(capsys, ["rewards", str(tmp_path)], f"error: run {tmp_path} has no reward token")

@@ -39,6 +39,9 @@ class NIIDBenchCNN(nn.Module):
             nn.Linear(120, 84), *norm1d(84), nn.ReLU(),
             nn.Linear(84, num_classes),
         )
+        for module in self.modules():  # flat_size's forward pass updated them; start from the constants
+            if isinstance(module, nn.modules.batchnorm._BatchNorm):
+                module.reset_running_stats()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.classifier(self.features(x))
