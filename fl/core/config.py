@@ -329,6 +329,10 @@ def _validate_robustness(cfg: ExperimentConfig) -> None:
         raise UserError(f"rewards.budget must be a non-negative integer (0 = no reward token), got {cfg.rewards.budget}")
     if not 0.0 <= cfg.rewards.committee_share < 1.0:
         raise UserError(f"rewards.committee_share must be in [0, 1), got {cfg.rewards.committee_share}")
+    for name, value in (("output.run_name", cfg.output.run_name), ("output.runs_dir", cfg.output.runs_dir)):
+        if value and any(c.isspace() for c in value):
+            raise UserError(f"{name} {value!r} contains whitespace, which the chain's launch command cannot take (its "
+                            f"database lives in the run folder); use a name without spaces")
     if cfg.personalization.fine_tune_epochs < 0:
         raise UserError(f"personalization.fine_tune_epochs must be a non-negative integer (0 = no fine-tuning), "
                         f"got {cfg.personalization.fine_tune_epochs}")

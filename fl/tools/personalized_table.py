@@ -24,10 +24,11 @@ from fl.tools.results_table import Row, run_row
 
 SECTION = "personalized-table"
 SPLIT = "dirichlet0.1"
+LABELS = {"fedavg-ft": "fedavg + local fine-tuning (1 epoch)"}
 EVALUATE = {"model.name": "niid-cnn", "personalization.evaluate": True}
 ROWS = [
     Row("fedavg", "fedavg", EVALUATE),
-    Row("fedavg + fine-tuning", "fedavg", {**EVALUATE, "personalization.fine_tune_epochs": 1}),
+    Row("fedavg-ft", "fedavg", {**EVALUATE, "personalization.fine_tune_epochs": 1}),
     Row("fedper", "fedper"),
     Row("fedrep", "fedrep"),
     Row("fedbn", "fedbn"),
@@ -41,7 +42,7 @@ def markdown(results: dict[str, RunResult], rounds: int, clients: int, seed: int
     for row in ROWS:
         result = results[row.name]
         last = RunDir(result.path).read_metrics()[-1]
-        lines.append(f"| {row.name} | {result.model} | {100 * last.personal_accuracy:.2f} % | "
+        lines.append(f"| {LABELS.get(row.name, row.name)} | {result.model} | {100 * last.personal_accuracy:.2f} % | "
                      f"{100 * last.personal_worst10:.2f} % | {100 * last.test_accuracy:.2f} % | "
                      f"{result.wall_seconds / 60:.1f} min |")
     machine = f"{platform.machine()}, {torch.get_num_threads()} torch threads, torch {torch.__version__}"

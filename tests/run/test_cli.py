@@ -69,6 +69,7 @@ def assert_one_line_error_in_process(capsys, args, expected):
     (["--set", "personalization.fine_tune_epochs=1"],
      "error: personalization.fine_tune_epochs 1 fine-tunes before the personalized evaluation"),
     (["--algo", "fedper", "--engine", "flower"], "error: algorithm 'fedper' cannot run on the Flower engine"),
+    (["--name", "my run"], "error: output.run_name 'my run' contains whitespace"),
 ])
 def test_bad_values_are_one_clear_line(capsys, args, expected):
     assert_one_line_error_in_process(capsys, ["run", *args], expected)

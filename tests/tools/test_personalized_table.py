@@ -12,7 +12,7 @@ def test_every_row_is_a_personalized_evaluation_on_the_niid_bench_cnn():
         assert personalized or cfg.personalization.evaluate, row.name
         assert cfg.model.name == ("niid-cnn-bn" if cfg.algorithm.name == "fedbn" else "niid-cnn"), row.name
     tuned = [row for row in personalized_table.ROWS if row.overrides.get("personalization.fine_tune_epochs")]
-    assert [row.name for row in tuned] == ["fedavg + fine-tuning"]
+    assert [row.name for row in tuned] == ["fedavg-ft"]
 
 
 def test_the_table_reads_the_last_round(tmp_path):
