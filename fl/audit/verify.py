@@ -236,6 +236,9 @@ def verify_task(run: Path, task, metrics: bool = True, progress: bool = False) -
             verdict.notes.append(f"client {client_id} committed but was not aggregated"
                                  + (f" (its update is invalid: {reason})" if reason else " (its update is valid)"))
     report = Report(setup, verdicts)
+    if algorithm.personalized and personal is None:
+        report.notes.append("the clients' personal artifacts not checked (no personal/ in the run folder; each update's "
+                            "digest was)")
     for name, audit in audits.items():
         report.feature_problems += [f"{name}: {problem}" for problem in audit.finish()]
     _check_run_folder(run, cfg, task, report, metrics, progress)

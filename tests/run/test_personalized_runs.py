@@ -77,3 +77,15 @@ def test_an_altered_personal_artifact_fails_verify(personalized_run, tmp_path):
     report = verify_task(copy, task_of(copy), metrics=False)
     problems = [p for v in report.rounds for p in v.problems]
     assert any("personal artifact tampered" in p for p in problems), problems
+
+
+def test_without_the_clients_stores_verify_says_their_artifacts_were_not_checked(personalized_run, tmp_path):
+    import shutil
+
+    _, run = personalized_run
+    copy = tmp_path / run.name
+    shutil.copytree(run, copy)
+    shutil.rmtree(copy / "personal")
+    report = verify_task(copy, task_of(copy), metrics=False)
+    assert report.ok
+    assert any("personal artifacts not checked" in note for note in report.notes), report.notes

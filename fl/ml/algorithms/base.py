@@ -103,8 +103,8 @@ class Algorithm(Parametrized, abc.ABC):
         return {name: value.detach().to("cpu", copy=True) for name, value in model.state_dict().items()}
 
     def personal_model(self, global_state: State, client_state: dict[str, Any]) -> State:
-        """The model state client `client_state` belongs to uses on its own data: the global model
-        (personalized FL: with what the client keeps to itself)."""
+        """The model state a client, whose kept state is `client_state`, uses on its own data: the
+        global model (personalized FL: with what the client keeps to itself)."""
         return model_part(global_state)
 
     # --- reporting ----------------------------------------------------------------------
