@@ -21,8 +21,13 @@ ALGORITHMS = {
     "fedadagrad": {"server_lr": 0.3, "beta1": 0.9, "tau": 1e-3},
     "fednova": {},
     "fedipr": {"owners": 3, "bits": 32, "min_distance": 12, "sign_weight": 0.5, "margin": 20.0},
+    "fedper": {"head_layers": 1}, "fedrep": {"head_layers": 1, "head_epochs": 10}, "fedbn": {},
+    "ditto": {"lam": 1.0, "personal_epochs": 1},
 }
-MEAN_ONLY = ("fedavg", "fedprox", "moon", "fedipr")  # server step: the combined model itself
+PERSONALIZED = ("fedper", "fedrep", "fedbn", "ditto")  # VERIFY.md 6.5: some model tensors stay with the clients
+MEAN_ONLY = ("fedavg", "fedprox", "moon", "fedipr") + PERSONALIZED  # server step: the combined model itself
+LOCAL_NAMES = SERVER + "personal.local_names"
+PERSONAL_DIGEST = "personal.digest"
 FEDOPT = ("fedadam", "fedyogi", "fedadagrad")
 
 
@@ -140,9 +145,36 @@ class Store:
             return None
 
 
+def local_names(start: artifact.Artifact, task: Task) -> list[str]:
+    """The model tensors a personalized algorithm's clients keep (VERIFY.md 6.5); none otherwise."""
+    if task.algorithm not in PERSONALIZED or LOCAL_NAMES not in start.tensors:
+        return []
+    return json.loads(start.tensors[LOCAL_NAMES].tobytes().decode("utf-8"))
+
+
+def local_names_problem(start: artifact.Artifact) -> str | None:
+    """Whether `server.personal.local_names` is a U8 vector holding the sorted JSON list of distinct model tensor names."""
+    if start.codes.get(LOCAL_NAMES) != "U8" or start.tensors[LOCAL_NAMES].ndim != 1:
+        return f"{LOCAL_NAMES} is not a U8 vector"
+    raw = start.tensors[LOCAL_NAMES].tobytes()
+    try:
+        names = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return f"{LOCAL_NAMES} is not UTF-8 JSON"
+    model = {n for n in start.tensors if not n.startswith(SERVER)}
+    if not isinstance(names, list) or not all(isinstance(n, str) and n in model for n in names) \
+            or names != sorted(set(names)) or raw != json.dumps(names).encode("utf-8"):
+        return f"{LOCAL_NAMES} is not the sorted JSON list of distinct model tensor names"
+    return None
+
+
 def update_problem(update: artifact.Artifact, start: artifact.Artifact, task: Task) -> str | None:
     """Why a participant's update cannot be aggregated into the start model (check participants-valid)."""
-    needed = {n: (start.codes[n], start.tensors[n].shape) for n in start.tensors if not n.startswith(SERVER)}
+    local = set(local_names(start, task))
+    needed = {n: (start.codes[n], start.tensors[n].shape) for n in start.tensors
+              if not n.startswith(SERVER) and n not in local}
+    if task.algorithm in PERSONALIZED:
+        needed[PERSONAL_DIGEST] = ("U8", (32,))
     if task.algorithm == "scaffold":
         prefix = SERVER + "scaffold.c."
         needed.update({"scaffold.delta_c." + n[len(prefix):]: (start.codes[n], start.tensors[n].shape)
@@ -186,6 +218,10 @@ def initial_state_problem(start: artifact.Artifact, task: Task) -> str | None:
                     return f"{n} belongs to no floating model tensor"
                 expected[n] = (start.codes[base], start.tensors[base].shape, 0.0)
         expected[SERVER + "scaffold.clients"] = ("I64", (), task.clients)
+    elif task.algorithm in PERSONALIZED:
+        if server != [LOCAL_NAMES]:
+            return f"server tensors {server}, expected {[LOCAL_NAMES]}"
+        return local_names_problem(start)
     if sorted(expected) != server:
         return f"server tensors {server}, expected {sorted(expected)}"
     for name, (code, shape, value) in expected.items():
@@ -202,10 +238,13 @@ def server_step(task: Task, start: artifact.Artifact, updates: list[artifact.Art
                 weights: list[int]) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     """The new global artifact's tensors and dtype codes, from the start artifact and the
     participants' updates (ascending client id), as VERIFY.md's arithmetic section says."""
+    local = set(local_names(start, task))
     model = [n for n in start.tensors if not n.startswith(SERVER)]
-    floating = sorted(n for n in model if start.codes[n] in artifact.FLOATING)
+    floating = sorted(n for n in model if start.codes[n] in artifact.FLOATING and n not in local)
     codes = dict(start.codes)
-    out = {n: start.tensors[n].copy() for n in model if n not in floating}  # integer tensors carried over
+    out = {n: start.tensors[n].copy() for n in model if n not in floating}  # integer and local tensors carried over
+    if task.algorithm in PERSONALIZED:
+        out[LOCAL_NAMES] = start.tensors[LOCAL_NAMES].copy()
     x = _floating(start, floating)
     p = task.params
     if task.algorithm == "fednova":

@@ -48,7 +48,6 @@ from fl.features import registry
 from fl.features.base import RoundEvidence
 from fl.ml import algorithms
 from fl.ml.algorithms.api import PERSONAL_DIGEST, Update, personal_metadata
-from fl.ml.validate import update_problem
 
 
 @dataclass
@@ -108,15 +107,13 @@ class _Store:
 
 
 def _check_personal(personal: _Store | None, round_: int, client_id: int, update: Update, problems: list[str]) -> None:
-    """A personalized algorithm's update commits the hash of the client's personal artifact; where
-    the run folder holds the clients' stores (`personal/`), that artifact must be there, intact and
-    labelled with the round and client."""
+    """A personalized algorithm's update commits the hash of the client's personal artifact
+    (without it the update is invalid, see `Personalized.update_problem`); where the run folder
+    holds the clients' stores (`personal/`), that artifact must be there, intact and labelled with
+    the round and client."""
     who = f"client {client_id}:"
     digest = update.tensors.get(PERSONAL_DIGEST)
-    if digest is None or digest.dtype != torch.uint8 or tuple(digest.shape) != (32,):
-        problems.append(f"{who} its update carries no 32-byte {PERSONAL_DIGEST}")
-        return
-    if personal is None:
+    if personal is None or digest is None or digest.dtype != torch.uint8 or tuple(digest.shape) != (32,):
         return
     name = "0x" + bytes(digest.tolist()).hex()
     loaded = personal.load(name, f"{who} personal", problems)
@@ -215,8 +212,7 @@ def verify_task(run: Path, task, metrics: bool = True, progress: bool = False) -
         if record.rule_hash != algorithm.rule_hash():
             problems.append(f"rule hash on chain {record.rule_hash} is not the task algorithm's {algorithm.rule_hash()}")
         previous_state, _ = start
-        shared = algorithm.shared_part(previous_state)
-        invalid = {u.client_id: update_problem(u.tensors, shared) for u in used}
+        invalid = {u.client_id: algorithm.update_problem(u.tensors, previous_state) for u in used}
         invalid = {c: reason for c, reason in invalid.items() if reason}
         for client_id, reason in sorted(invalid.items()):
             problems.append(f"client {client_id}: aggregated, but its update is invalid: {reason}")
@@ -232,7 +228,7 @@ def verify_task(run: Path, task, metrics: bool = True, progress: bool = False) -
                             f"hashes to {recomputed}, the chain finalized {record.final_model}")
         verdict.aggregated = len(used)
         for client_id in sorted(set(updates) - set(record.participants)):
-            reason = update_problem(updates[client_id].tensors, shared)
+            reason = algorithm.update_problem(updates[client_id].tensors, previous_state)
             verdict.notes.append(f"client {client_id} committed but was not aggregated"
                                  + (f" (its update is invalid: {reason})" if reason else " (its update is valid)"))
     report = Report(setup, verdicts)

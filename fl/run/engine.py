@@ -21,7 +21,6 @@ from fl.ml.data.client_test import client_test_splits
 from fl.ml.data.dataset import Dataset
 from fl.ml.personal_eval import evaluate_clients
 from fl.ml.training import evaluate, state_of
-from fl.ml.validate import update_problem
 
 
 def client_seed(seed: int, round_: int, client_id: int) -> int:
@@ -114,7 +113,7 @@ class Engine:
             update = updates.get(client_id)
             if update is None:
                 continue
-            problem = update_problem(update.tensors, self.algorithm.shared_part(self.global_state))
+            problem = self.algorithm.update_problem(update.tensors, self.global_state)
             if problem:
                 self.log(f"round {round_}: client {client_id}'s update excluded: {problem}")
                 continue

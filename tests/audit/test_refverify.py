@@ -422,6 +422,9 @@ def test_agree_on_a_rejected_bad_signature(badly_signed_run):
     ("fedprox", "median", {}, {}), ("fedavg", "trimmed-mean", {"beta": 0.34}, {}), ("fedavg", "krum", {"f": 0}, {}),
     ("fedavg", "multi-krum", {"f": 0}, {}), ("fedavg", "bulyan", {"f": 0}, {}),
     ("fedavgm", "norm-clipping", {"bound": 0.5}, {}),
+    ("fedper", "mean", {}, {"model.name": "niid-cnn"}),
+    ("fedrep", "mean", {}, {"model.name": "niid-cnn", "algorithm.params": {"head_epochs": 1}}),
+    ("fedbn", "median", {}, {"model.name": "niid-cnn-bn"}), ("ditto", "mean", {}, {"model.name": "niid-cnn"}),
 ])
 def test_agree_on_every_algorithm_and_rule(algorithm, rule, params, extra, tiny_config):
     from fl.run.experiment import run_experiment
@@ -479,3 +482,23 @@ def test_agree_on_an_empty_round(nan_run):
     run = nan_run(lambda ctx: ctx.round == 1, rounds=2)
     text = assert_agree(run.path, True)
     assert "round 1: OK (no updates aggregated)" in text and "round 2: OK (3 updates aggregated" in text
+
+
+def test_agree_on_a_personalized_update_without_its_personal_digest(tiny_config, monkeypatch):
+    from fl.ml.algorithms.api import PERSONAL_DIGEST
+    from fl.ml.algorithms.personal import Personalized
+    from fl.run.experiment import run_experiment
+
+    honest = Personalized.with_personal
+
+    def without_digest(self, update, personal, ctx):
+        update = honest(self, update, personal, ctx)
+        if ctx.client_id == 2:
+            del update.tensors[PERSONAL_DIGEST]
+        return update
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Personalized, "with_personal", without_digest)
+        run = run_experiment(tiny_config(**{"algorithm.name": "fedper", "model.name": "niid-cnn", "train.rounds": 1}))
+    text = assert_agree(run.path, True)  # the aggregator left the invalid update out, as both verifiers require
+    assert "round 1: OK (2 updates aggregated" in text, text

@@ -209,3 +209,19 @@ def test_a_robust_rule_combines_the_shared_part_and_leaves_the_local_part(name, 
             assert new[k].unique().tolist() == [1.0], k
     for k in algorithm.local_names(start):
         assert torch.equal(new[k], start[k])
+
+
+def test_an_update_without_its_personal_digest_is_invalid():
+    algorithm, model, start = set_up("fedper", "niid-cnn")
+    update = algorithm.client_update(context(model, start))
+    assert algorithm.update_problem(update.tensors, start) is None
+    del update.tensors[PERSONAL_DIGEST]
+    assert algorithm.update_problem(update.tensors, start) == "tensor 'personal.digest' is missing or not 32 bytes (uint8)"
+
+
+def test_personalized_algorithms_refuse_a_committee():
+    cfg = ExperimentConfig()
+    cfg.committee.size = 2
+    model = models.build("niid-cnn", SHAPE, CLASSES, seed=0)
+    with pytest.raises(UserError, match="use committee.size 0"):
+        algorithms.build("fedrep").setup(cfg, model, SHAPE)

@@ -22,6 +22,7 @@ from fl.core.codec import keccak
 from fl.core.config import ExperimentConfig
 from fl.core.errors import UserError
 from fl.core.params import Parametrized
+from fl.ml import validate
 from fl.ml.aggregate import weighted_average
 from fl.ml.algorithms.api import ClientContext, State, Update, model_part
 from fl.ml.data import augment
@@ -142,6 +143,10 @@ class Algorithm(Parametrized, abc.ABC):
         """The model tensors of the global artifact `state` that each client keeps to itself
         (personalized FL): never sent, never aggregated. None here."""
         return frozenset()
+
+    def update_problem(self, tensors: State, global_state: State) -> str | None:
+        """Why an update cannot be aggregated (fl/ml/validate.py, over the shared part), or None."""
+        return validate.update_problem(tensors, self.shared_part(global_state))
 
     def shared_part(self, state: State) -> State:
         """The model tensors of a global artifact that clients send and the server aggregates

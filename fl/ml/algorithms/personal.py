@@ -77,6 +77,9 @@ class Personalized(FedAvg, abc.ABC):
         if cfg.attack.name != "none":
             raise UserError(f"algorithm {self.name!r} keeps part of each model local; attack {cfg.attack.name!r} "
                             f"is written for algorithms that send whole models: use attack none")
+        if cfg.committee.size:
+            raise UserError(f"algorithm {self.name!r} keeps part of each model local, so a committee cannot score the "
+                            f"updates it sees: use committee.size 0")
         self._local = self.local_names_of(model, cfg)
 
     @abc.abstractmethod
@@ -122,5 +125,11 @@ class Personalized(FedAvg, abc.ABC):
         return {**model_part(global_state), **self.personal_part(global_state, client_state)}
 
     # --- server side -------------------------------------------------------------------------
+    def update_problem(self, tensors: State, global_state: State) -> str | None:
+        digest = tensors.get(PERSONAL_DIGEST)
+        if digest is None or digest.dtype != torch.uint8 or tuple(digest.shape) != (32,):
+            return f"tensor {PERSONAL_DIGEST!r} is missing or not 32 bytes (uint8)"
+        return super().update_problem(tensors, global_state)
+
     def aggregate(self, previous: State, updates: list[Update]) -> State:
         return {**self.combined(previous, updates), LOCAL_NAMES: previous[LOCAL_NAMES].clone()}
