@@ -59,15 +59,19 @@ def local_sgd(model: nn.Module, x: torch.Tensor, y: torch.Tensor, indices: torch
 
     `transform` (augmentation) changes each input batch, drawing from `generator`; `before_step`
     may change the gradients between backward and the optimizer's step (SCAFFOLD's correction).
+    A model with 1-d batch norm skips a last batch of one sample (it cannot train on one value per channel).
     """
     model.train()
     n = len(indices)
+    smallest = 2 if any(isinstance(m, nn.BatchNorm1d) for m in model.modules()) else 1
     total = torch.zeros((), dtype=torch.float64, device=x.device)
     steps = 0
     for _ in range(epochs):
         order = indices[torch.randperm(n, generator=generator)]
         for start in range(0, n, batch_size):
             batch = order[start:start + batch_size]
+            if len(batch) < smallest:
+                continue
             inputs = x[batch] if transform is None else transform(x[batch], generator)
             optimizer.zero_grad(set_to_none=True)
             loss = loss_fn(model, inputs, y[batch])

@@ -225,3 +225,14 @@ def test_personalized_algorithms_refuse_a_committee():
     model = models.build("niid-cnn", SHAPE, CLASSES, seed=0)
     with pytest.raises(UserError, match="use committee.size 0"):
         algorithms.build("fedrep").setup(cfg, model, SHAPE)
+
+
+def test_a_last_batch_of_one_sample_is_skipped_by_a_model_with_1d_batch_norm():
+    from fl.ml.training import local_sgd, make_optimizer
+
+    model = models.build("niid-cnn-bn", SHAPE, CLASSES, seed=0)
+    x, y = torch.randn(9, *SHAPE), torch.arange(9) % CLASSES
+    result = local_sgd(model, x, y, torch.arange(9), epochs=1, batch_size=4,
+                       optimizer=make_optimizer("sgd", model.parameters(), 0.01, 0.9, 0.0),
+                       generator=torch.Generator().manual_seed(0))
+    assert result.steps == 2  # batches of 4, 4, and the last sample alone skipped
