@@ -310,14 +310,27 @@ def compare(runs, out) -> None:
     click.echo(text + f"curves: {png}")
 
 
+def table_options(runs_dir: str):
+    """The options every README-table command takes: where its runs go, the README, the network, --reuse."""
+    def decorate(command):
+        for option in reversed((
+                click.option("--runs-dir", default=runs_dir, show_default=True),
+                click.option("--readme", default="README.md", show_default=True,
+                             help="Where the table goes (between its markers)."),
+                click.option("--network", help="Brownie network id (default: the project's)."),
+                click.option("--reuse", is_flag=True,
+                             help="Keep finished runs of the same config in --runs-dir instead of rerunning them."))):
+            command = option(command)
+        return command
+
+    return decorate
+
+
 @cli.command()
 @click.option("--rounds", default=20, show_default=True, help="Rounds of every run.")
 @click.option("--clients", default=20, show_default=True)
 @click.option("--seed", default=0, show_default=True)
-@click.option("--runs-dir", default="runs/table", show_default=True)
-@click.option("--readme", default="README.md", show_default=True, help="Where the table goes (between its markers).")
-@click.option("--network", help="Brownie network id (default: the project's).")
-@click.option("--reuse", is_flag=True, help="Keep finished runs of the same config in --runs-dir instead of rerunning them.")
+@table_options(runs_dir="runs/table")
 def table(rounds, clients, seed, runs_dir, readme, network, reuse) -> None:
     """Every algorithm on FashionMNIST (Dirichlet 0.1 and IID) on the chain; the results table into the README."""
     from pathlib import Path
@@ -332,10 +345,7 @@ def table(rounds, clients, seed, runs_dir, readme, network, reuse) -> None:
 @click.option("--rounds", default=50, show_default=True, help="Rounds of every run (the paper's 50; fewer: not comparable).")
 @click.option("--rows", help="Comma-separated rows to run (default all): fedavg, fedprox, scaffold, fednova, fedavg-iid.")
 @click.option("--seeds", type=int, help="Seeds per row (default: 3 for FedAvg under Dir(0.5), 1 for the others).")
-@click.option("--runs-dir", default="runs/niid-bench", show_default=True)
-@click.option("--readme", default="README.md", show_default=True, help="Where the table goes (between its markers).")
-@click.option("--network", help="Brownie network id (default: the project's).")
-@click.option("--reuse", is_flag=True, help="Keep finished runs of the same config in --runs-dir instead of rerunning them.")
+@table_options(runs_dir="runs/niid-bench")
 def niid_bench(rounds, rows, seeds, runs_dir, readme, network, reuse) -> None:
     """NIID-Bench's FashionMNIST table (Li et al., ICDE 2022) on the chain; ours beside the published figures."""
     from pathlib import Path
@@ -352,10 +362,7 @@ def niid_bench(rounds, rows, seeds, runs_dir, readme, network, reuse) -> None:
 @click.option("--rounds", default=20, show_default=True, help="Rounds of every run.")
 @click.option("--clients", default=20, show_default=True)
 @click.option("--seed", default=0, show_default=True)
-@click.option("--runs-dir", default="runs/personalized", show_default=True)
-@click.option("--readme", default="README.md", show_default=True, help="Where the table goes (between its markers).")
-@click.option("--network", help="Brownie network id (default: the project's).")
-@click.option("--reuse", is_flag=True, help="Keep finished runs of the same config in --runs-dir instead of rerunning them.")
+@table_options(runs_dir="runs/personalized")
 def personalized_table(rounds, clients, seed, runs_dir, readme, network, reuse) -> None:
     """FedPer, FedRep, FedBN and Ditto beside FedAvg (and FedAvg fine-tuned) on FashionMNIST Dirichlet(0.1)."""
     from pathlib import Path

@@ -11,21 +11,16 @@ shortened row is not comparable with the published figure).
 """
 from __future__ import annotations
 
-import platform
-import shutil
 import statistics
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import torch
-
 from fl.core.config import PRESETS_DIR, build
 from fl.core.errors import UserError, choices_error
-from fl.run.experiment import run_experiment
-from fl.tools.compare import RunResult, load_run
+from fl.tools.compare import RunResult
 from fl.tools.readme import replace_section
-from fl.tools.results_table import finished_with
+from fl.tools.results_table import machine, run_or_reuse
 
 SECTION = "niid-bench-table"  # README.md: between <!-- niid-bench-table:begin --> and <!-- niid-bench-table:end -->
 PAPER_ROUNDS = 50
@@ -67,14 +62,10 @@ def pick(names: list[str] | None, seeds: int | None = None) -> list[BenchRow]:
 
 
 def run_cell(row: BenchRow, seed: int, rounds: int, runs_dir: Path, network: str | None, reuse: bool) -> RunResult:
-    name = f"{row.name}-s{seed}"
     cfg = build(row.preset, {"seed": seed, "train.rounds": rounds, "output.runs_dir": str(runs_dir),
-                             "output.run_name": name, "output.progress": False, "chain.network": network})
-    if reuse and finished_with(runs_dir / name, cfg):
-        print(f"   reusing the finished run {runs_dir / name}", flush=True)
-        return load_run(runs_dir / name)
-    shutil.rmtree(runs_dir / name, ignore_errors=True)
-    return load_run(run_experiment(cfg).path)
+                             "output.run_name": f"{row.name}-s{seed}", "output.progress": False,
+                             "chain.network": network})
+    return run_or_reuse(cfg, reuse)
 
 
 def ours(results: list[RunResult]) -> tuple[float, float | None]:
@@ -93,11 +84,10 @@ def markdown(rows: list[BenchRow], results: dict[str, list[RunResult]], rounds: 
         seconds = statistics.fmean(r.wall_seconds for r in results[row.name])
         lines.append(f"| {row.split} | {row.label} | {published} | {mine} | {mean - row.published:+.2f} | "
                      f"{len(results[row.name])} | {rounds} | {seconds / 60:.0f} min |")
-    machine = f"{platform.machine()}, {torch.get_num_threads()} torch threads, torch {torch.__version__}"
     short = (f" **Shortened to {rounds} of the paper's {PAPER_ROUNDS} rounds: not comparable with the published "
              f"figures.**" if rounds != PAPER_ROUNDS else "")
     return (f"FashionMNIST, 10 clients, test accuracy of the final global model on the whole test set; measured "
-            f"on {machine} by `{command}` ({time.strftime('%Y-%m-%d')}), every run on the chain.{short}\n\n"
+            f"on {machine()} by `{command}` ({time.strftime('%Y-%m-%d')}), every run on the chain.{short}\n\n"
             + "\n".join(lines) + "\n")
 
 

@@ -11,16 +11,13 @@ the client's shard. Figures are those of the last round (metrics.csv's `personal
 """
 from __future__ import annotations
 
-import platform
 import time
 from pathlib import Path
-
-import torch
 
 from fl.core.report import RunDir
 from fl.tools.compare import RunResult
 from fl.tools.readme import replace_section
-from fl.tools.results_table import Row, run_row
+from fl.tools.results_table import Row, machine, run_row
 
 SECTION = "personalized-table"
 SPLIT = "dirichlet0.1"
@@ -45,10 +42,9 @@ def markdown(results: dict[str, RunResult], rounds: int, clients: int, seed: int
         lines.append(f"| {LABELS.get(row.name, row.name)} | {result.model} | {100 * last.personal_accuracy:.2f} % | "
                      f"{100 * last.personal_worst10:.2f} % | {100 * last.test_accuracy:.2f} % | "
                      f"{result.wall_seconds / 60:.1f} min |")
-    machine = f"{platform.machine()}, {torch.get_num_threads()} torch threads, torch {torch.__version__}"
     return (f"FashionMNIST, {clients} clients, Dirichlet(0.1), all sampled every round, {rounds} rounds, seed {seed}; "
             f"each client's accuracy on its own test split (the test set cut with its label mix) after the last round; "
-            f"measured on {machine} by `{command}` ({time.strftime('%Y-%m-%d')}), every run on the chain. The "
+            f"measured on {machine()} by `{command}` ({time.strftime('%Y-%m-%d')}), every run on the chain. The "
             f"global model of FedPer, FedRep and FedBN keeps the initial head or batch-norm layers, so its "
             f"accuracy is not theirs to report.\n\n" + "\n".join(lines) + "\n")
 

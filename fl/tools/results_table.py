@@ -54,19 +54,30 @@ def finished_with(folder: Path, cfg: ExperimentConfig) -> bool:
     return json.loads((folder / "task.json").read_text())["config_hash"] == cfg.config_hash()
 
 
+def machine() -> str:
+    """What a table was measured on, for its caption."""
+    return f"{platform.machine()}, {torch.get_num_threads()} torch threads, torch {torch.__version__}"
+
+
+def run_or_reuse(cfg: ExperimentConfig, reuse: bool) -> RunResult:
+    """Run `cfg` into output.runs_dir/output.run_name (anything there is replaced); with `reuse`,
+    a finished run of the same config there is taken as it is."""
+    folder = Path(cfg.output.runs_dir) / cfg.output.run_name
+    if reuse and finished_with(folder, cfg):
+        print(f"   reusing the finished run {folder}", flush=True)
+        return load_run(folder)
+    shutil.rmtree(folder, ignore_errors=True)
+    return load_run(run_experiment(cfg).path)
+
+
 def run_row(row: Row, split: str, rounds: int, clients: int, seed: int, runs_dir: Path, network: str | None,
             reuse: bool = False) -> RunResult:
     """Run one cell of the table; with `reuse`, a finished run of the same config is taken as it is."""
-    name = f"{row.name}-{split}"
     cfg = build(preset(row.algorithm), {
         "data.name": "fashionmnist", "train.clients": clients, "train.rounds": rounds, "seed": seed,
-        **SPLITS[split], **row.overrides, "output.runs_dir": str(runs_dir), "output.run_name": name,
+        **SPLITS[split], **row.overrides, "output.runs_dir": str(runs_dir), "output.run_name": f"{row.name}-{split}",
         "output.progress": False, "chain.network": network})
-    if reuse and finished_with(runs_dir / name, cfg):
-        print(f"   reusing the finished run {runs_dir / name}", flush=True)
-        return load_run(runs_dir / name)
-    shutil.rmtree(runs_dir / name, ignore_errors=True)
-    return load_run(run_experiment(cfg).path)
+    return run_or_reuse(cfg, reuse)
 
 
 def settings(row: Row) -> str:
@@ -88,9 +99,8 @@ def markdown(rows: list[Row], results: dict[tuple[str, str], RunResult], rounds:
             cells += [f"{100 * r.final_accuracy:.2f}%", f"{100 * r.best_accuracy:.2f}%", f"{r.wall_seconds:.0f} s"]
         model = results[(row.name, "iid")].model
         lines.append(f"| {row.name} | {settings(row)} | {model} | {rounds} | " + " | ".join(cells) + " |")
-    machine = f"{platform.machine()}, {torch.get_num_threads()} torch threads, torch {torch.__version__}"
     return (f"FashionMNIST, {clients} clients, all sampled every round, {rounds} rounds, seed {seed}; "
-            f"measured on {machine} by `{command}` ({time.strftime('%Y-%m-%d')}). Wall time: data load, chain "
+            f"measured on {machine()} by `{command}` ({time.strftime('%Y-%m-%d')}). Wall time: data load, chain "
             f"start-up and all rounds.\n\n" + "\n".join(lines) + "\n")
 
 
