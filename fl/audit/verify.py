@@ -34,7 +34,6 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import torch
 from eth_utils import keccak
 
 from fl.chain import signing
@@ -47,7 +46,8 @@ from fl.core.store import ArtifactMissing, ArtifactStore, ArtifactTampered, glob
 from fl.features import registry
 from fl.features.base import RoundEvidence
 from fl.ml import algorithms
-from fl.ml.algorithms.api import PERSONAL_DIGEST, Update, personal_metadata
+from fl.ml.algorithms.api import Update, personal_metadata
+from fl.ml.algorithms.personal import personal_digest
 
 
 @dataclass
@@ -112,10 +112,9 @@ def _check_personal(personal: _Store | None, round_: int, client_id: int, update
     holds the clients' stores (`personal/`), that artifact must be there, intact and labelled with
     the round and client."""
     who = f"client {client_id}:"
-    digest = update.tensors.get(PERSONAL_DIGEST)
-    if personal is None or digest is None or digest.dtype != torch.uint8 or tuple(digest.shape) != (32,):
+    name = personal_digest(update.tensors)
+    if personal is None or name is None:
         return
-    name = "0x" + bytes(digest.tolist()).hex()
     loaded = personal.load(name, f"{who} personal", problems)
     if loaded is not None and loaded[1] != personal_metadata(round_, client_id):
         problems.append(f"{who} personal artifact {name} is labelled {loaded[1]}")

@@ -91,9 +91,9 @@ class Assembly:
         if mode == FLOWER and cfg.chain.commit_mode != "batch":
             raise UserError(f"chain.commit_mode {cfg.chain.commit_mode!r} cannot run on the Flower engine: its clients "
                             "sign and the server relays their commitments (commit_mode batch)")
-        if mode == FLOWER and (algorithms.ALGORITHMS[cfg.algorithm.name].personalized or cfg.personalization.evaluate):
-            what = (f"algorithm {cfg.algorithm.name!r}" if algorithms.ALGORITHMS[cfg.algorithm.name].personalized
-                    else "personalization.evaluate")
+        personalized = algorithms.ALGORITHMS[cfg.algorithm.name].personalized
+        if mode == FLOWER and (personalized or cfg.personalization.evaluate):
+            what = f"algorithm {cfg.algorithm.name!r}" if personalized else "personalization.evaluate"
             raise UserError(f"{what} cannot run on the Flower engine: each client's personal model stays on its node, "
                             "where the server cannot evaluate it; use the in-process engine (--engine inprocess)")
         self.cfg, self.mode = cfg, mode

@@ -43,6 +43,15 @@ def names_of(tensor: torch.Tensor) -> frozenset[str]:
     return frozenset(json.loads(bytes(tensor.tolist()).decode("utf-8")))
 
 
+def personal_digest(tensors: State) -> str | None:
+    """The 0x-hex hash of the personal artifact an update commits to, or None where it holds no
+    32-byte uint8 `personal.digest`."""
+    digest = tensors.get(PERSONAL_DIGEST)
+    if digest is None or digest.dtype != torch.uint8 or tuple(digest.shape) != (32,):
+        return None
+    return "0x" + bytes(digest.tolist()).hex()
+
+
 def personal_artifact(personal: State, round_: int, client_id: int) -> tuple[bytes, torch.Tensor]:
     """The encoded personal artifact and its keccak-256 as a uint8 tensor of 32 bytes."""
     data = codec.encode(personal, personal_metadata(round_, client_id))
@@ -126,8 +135,7 @@ class Personalized(FedAvg, abc.ABC):
 
     # --- server side -------------------------------------------------------------------------
     def update_problem(self, tensors: State, global_state: State) -> str | None:
-        digest = tensors.get(PERSONAL_DIGEST)
-        if digest is None or digest.dtype != torch.uint8 or tuple(digest.shape) != (32,):
+        if personal_digest(tensors) is None:
             return f"tensor {PERSONAL_DIGEST!r} is missing or not 32 bytes (uint8)"
         return super().update_problem(tensors, global_state)
 
