@@ -114,18 +114,18 @@ def test_a_client_trains_its_next_round_from_its_own_kept_part(name, model_name)
 
 
 def test_fedrep_trains_the_head_with_the_body_frozen_then_the_body_with_the_head_frozen(monkeypatch):
-    from fl.ml.algorithms import fedrep
+    from fl.ml.algorithms import base
 
     algorithm, model, start = set_up("fedrep", "niid-cnn", head_epochs=2)
     phases = []
-    real = fedrep.local_sgd
+    real = base.local_sgd
 
     def spy(net, *args, epochs, **kwargs):
         trainable = {n for n, p in net.named_parameters() if p.requires_grad}
         phases.append((epochs, trainable))
         return real(net, *args, epochs=epochs, **kwargs)
 
-    monkeypatch.setattr(fedrep, "local_sgd", spy)
+    monkeypatch.setattr(base, "local_sgd", spy)
     update = algorithm.client_update(context(model, start))
     head = {n for n in algorithm.local_names(start)}
     assert phases[0] == (2, head)

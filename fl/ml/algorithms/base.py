@@ -26,7 +26,7 @@ from fl.ml import validate
 from fl.ml.aggregate import weighted_average
 from fl.ml.algorithms.api import ClientContext, State, Update, model_part
 from fl.ml.data import augment
-from fl.ml.training import LossFn, cross_entropy, local_sgd, make_optimizer
+from fl.ml.training import LossFn, TrainResult, cross_entropy, local_sgd, make_optimizer
 
 if TYPE_CHECKING:
     from fl.ml.robust.rules.base import Rule
@@ -87,16 +87,20 @@ class Algorithm(Parametrized, abc.ABC):
         client's own part)."""
         return model_part(ctx.global_state)
 
-    def client_update(self, ctx: ClientContext) -> Update:
-        model = ctx.model
-        model.load_state_dict(self.start_model(ctx))
+    def local_training(self, ctx: ClientContext, epochs: int, loss_fn: LossFn | None = None) -> TrainResult:
+        """`epochs` of local SGD of `ctx.model` on the client's samples, with the algorithm's
+        optimizer, objective (or `loss_fn`) and gradient change."""
         t = ctx.train
-        optimizer = self.optimizer_for(model, ctx)
-        result = local_sgd(model, ctx.train_x, ctx.train_y, ctx.indices, epochs=t.local_epochs,
-                           batch_size=t.batch_size, optimizer=optimizer, generator=ctx.generator,
-                           loss_fn=self.loss_fn(ctx), before_step=self.before_step(ctx),
-                           transform=augment.build(t.augment, tuple(ctx.train_x.shape[1:])))
-        return Update(ctx.client_id, len(ctx.indices), self.update_tensors(model, ctx), steps=result.steps,
+        optimizer = self.optimizer_for(ctx.model, ctx)
+        return local_sgd(ctx.model, ctx.train_x, ctx.train_y, ctx.indices, epochs=epochs, batch_size=t.batch_size,
+                         optimizer=optimizer, generator=ctx.generator, loss_fn=loss_fn or self.loss_fn(ctx),
+                         before_step=self.before_step(ctx),
+                         transform=augment.build(t.augment, tuple(ctx.train_x.shape[1:])))
+
+    def client_update(self, ctx: ClientContext) -> Update:
+        ctx.model.load_state_dict(self.start_model(ctx))
+        result = self.local_training(ctx, ctx.train.local_epochs)
+        return Update(ctx.client_id, len(ctx.indices), self.update_tensors(ctx.model, ctx), steps=result.steps,
                       train_loss=result.mean_loss)
 
     def update_tensors(self, model: nn.Module, ctx: ClientContext) -> State:

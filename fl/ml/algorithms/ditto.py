@@ -22,8 +22,7 @@ from fl.core.params import INT, Param
 from fl.ml.algorithms.api import ClientContext, State, Update, model_part
 from fl.ml.algorithms.base import Algorithm
 from fl.ml.algorithms.personal import PERSONAL, Personalized
-from fl.ml.data import augment
-from fl.ml.training import LossFn, cross_entropy, local_sgd, state_of
+from fl.ml.training import LossFn, cross_entropy, state_of
 
 
 def pulled_towards(anchor: State, lam: float) -> LossFn:
@@ -52,13 +51,10 @@ class Ditto(Personalized):
 
     def client_update(self, ctx: ClientContext) -> Update:
         update = Algorithm.client_update(self, ctx)  # FedAvg's local update of the global model
-        model, t = ctx.model, ctx.train
-        model.load_state_dict(self.personal_part(ctx.global_state, ctx.state))
-        local_sgd(model, ctx.train_x, ctx.train_y, ctx.indices, epochs=int(self.params["personal_epochs"]),
-                  batch_size=t.batch_size, optimizer=self.optimizer_for(model, ctx), generator=ctx.generator,
-                  loss_fn=pulled_towards(model_part(ctx.global_state), float(self.params["lam"])),
-                  transform=augment.build(t.augment, tuple(ctx.train_x.shape[1:])))
-        return self.with_personal(update, state_of(model), ctx)
+        ctx.model.load_state_dict(self.personal_part(ctx.global_state, ctx.state))
+        self.local_training(ctx, int(self.params["personal_epochs"]),
+                            loss_fn=pulled_towards(model_part(ctx.global_state), float(self.params["lam"])))
+        return self.with_personal(update, state_of(ctx.model), ctx)
 
     def personal_model(self, global_state: State, client_state: dict[str, Any]) -> State:
         return self.personal_part(global_state, client_state)

@@ -15,8 +15,7 @@ from fl.core.config import ExperimentConfig
 from fl.core.params import INT, Param
 from fl.ml.algorithms.api import ClientContext, Update
 from fl.ml.algorithms.personal import Personalized, output_layers
-from fl.ml.data import augment
-from fl.ml.training import TrainResult, local_sgd
+from fl.ml.training import TrainResult
 
 
 class FedRep(Personalized):
@@ -28,15 +27,12 @@ class FedRep(Personalized):
 
     def _train_only(self, ctx: ClientContext, head: bool, epochs: int) -> TrainResult:
         """`epochs` of local SGD on the head (head True) or on the body, the other part frozen."""
-        model, t = ctx.model, ctx.train
         local = self.local_names(ctx.global_state)
-        frozen = [p for name, p in model.named_parameters() if (name in local) != head]
+        frozen = [p for name, p in ctx.model.named_parameters() if (name in local) != head]
         for p in frozen:
             p.requires_grad_(False)
         try:
-            return local_sgd(model, ctx.train_x, ctx.train_y, ctx.indices, epochs=epochs, batch_size=t.batch_size,
-                             optimizer=self.optimizer_for(model, ctx), generator=ctx.generator,
-                             loss_fn=self.loss_fn(ctx), transform=augment.build(t.augment, tuple(ctx.train_x.shape[1:])))
+            return self.local_training(ctx, epochs)
         finally:
             for p in frozen:
                 p.requires_grad_(True)
