@@ -93,6 +93,7 @@ table: setup
 
 # NIID-Bench's FashionMNIST rows (Li et al., ICDE 2022) on the chain, into README.md; hours on a CPU
 # (NIID_ARGS="--rounds 5" for a quick, shortened look; --reuse continues after an interruption).
+# Each finished run leaves its record in results/niid-bench/, and the table shows every recorded row.
 niid-bench: setup
 	OMP_NUM_THREADS=$(TABLE_THREADS) $(PY) -m fl niid-bench $(NIID_ARGS)
 
@@ -100,8 +101,11 @@ niid-bench: setup
 personalized-table: setup
 	OMP_NUM_THREADS=$(TABLE_THREADS) $(PY) -m fl personalized-table --rounds $(TABLE_ROUNDS) $(TABLE_ARGS)
 
+# Two pytest-xdist workers (TEST_WORKERS=1: one process), a file at a time each; the files that
+# start Flower's simulation engine share one queue (tests/conftest.py).
+TEST_WORKERS ?= 2
 test: setup browser
-	$(VENV)/bin/brownie test $(TEST_ARGS)
+	$(VENV)/bin/brownie test $(if $(filter-out 1,$(TEST_WORKERS)),-n $(TEST_WORKERS) --dist loadgroup) $(TEST_ARGS)
 
 # Headless Chromium and its driver, for the explorer's browser tests: Debian's chromium and
 # chromium-driver, installed where apt works (as root). Elsewhere those tests say how to install

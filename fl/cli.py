@@ -310,7 +310,10 @@ def compare(runs, out) -> None:
     click.echo(text + f"curves: {png}")
 
 
-def table_options(runs_dir: str):
+REUSE_HELP = "Keep finished runs of the same config in --runs-dir instead of rerunning them."
+
+
+def table_options(runs_dir: str, reuse_help: str = REUSE_HELP):
     """The options every README-table command takes: where its runs go, the README, the network, --reuse."""
     def decorate(command):
         for option in reversed((
@@ -318,8 +321,7 @@ def table_options(runs_dir: str):
                 click.option("--readme", default="README.md", show_default=True,
                              help="Where the table goes (between its markers)."),
                 click.option("--network", help="Brownie network id (default: the project's)."),
-                click.option("--reuse", is_flag=True,
-                             help="Keep finished runs of the same config in --runs-dir instead of rerunning them."))):
+                click.option("--reuse", is_flag=True, help=reuse_help))):
             command = option(command)
         return command
 
@@ -345,9 +347,13 @@ def table(rounds, clients, seed, runs_dir, readme, network, reuse) -> None:
 @click.option("--rounds", default=50, show_default=True, help="Rounds of every run (the paper's 50; fewer: not comparable).")
 @click.option("--rows", help="Comma-separated rows to run (default all): fedavg, fedprox, scaffold, fednova, fedavg-iid.")
 @click.option("--seeds", type=int, help="Seeds per row (default: 3 for FedAvg under Dir(0.5), 1 for the others).")
-@table_options(runs_dir="runs/niid-bench")
+@table_options(runs_dir="runs/niid-bench", reuse_help=REUSE_HELP.removesuffix(".") + (
+    ", or their records in results/niid-bench/ (the paper's rounds)."))
 def niid_bench(rounds, rows, seeds, runs_dir, readme, network, reuse) -> None:
-    """NIID-Bench's FashionMNIST table (Li et al., ICDE 2022) on the chain; ours beside the published figures."""
+    """NIID-Bench's FashionMNIST table (Li et al., ICDE 2022) on the chain; ours beside the published figures.
+
+    Each finished run of the paper's 50 rounds leaves its record in results/niid-bench/; the table
+    shows every row with records, so rows run at different times add up."""
     from pathlib import Path
 
     from fl.tools import niid_bench as bench

@@ -34,7 +34,14 @@ def _launch_on_free_ports() -> None:
             CONFIG.networks[network]["cmd_settings"]["port"] = _free_port()
 
 
+def _skip_ganache_version_probe() -> None:
+    from fl.chain.network import read_ganache_version_from_its_package
+
+    read_ganache_version_from_its_package()
+
+
 _launch_on_free_ports()
+_skip_ganache_version_probe()
 
 pytest_plugins = ["fixtures.task", "fixtures.ownership", "fixtures.committee", "fixtures.torch_context",
                   "fixtures.data_files", "fixtures.runs", "fixtures.browser"]
@@ -62,3 +69,31 @@ def frozen_heap(one_torch_thread):
     takes milliseconds. Garbage is collected first, and whatever a test creates stays collectable."""
     gc.collect()
     gc.freeze()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_xdist_make_scheduler(config, log):
+    """`make test` runs the files on two workers (pytest-xdist, `--dist loadgroup`), a whole file
+    on one worker as Brownie's own xdist support does, except that the files marked
+    `xdist_group(name)` share one queue: those that start Flower's simulation engine (Ray) run one
+    after the other, since two Ray clusters starting together on two cores each take several
+    times longer."""
+    from xdist.scheduler import LoadFileScheduling
+
+    class FilesAndGroups(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return nodeid.rsplit("@", 1)[-1] if "@" in nodeid else super()._split_scope(nodeid)
+
+    return FilesAndGroups(config, log)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    """The files marked `end_to_end` (whole runs on the chain, the longest) go first, so that two
+    workers do not end on one long file each. On an xdist worker under `--dist loadgroup`, xdist
+    has by now added `@group` to the ids of grouped tests, after Brownie mapped the collected ids:
+    Brownie maps them again, as they are now."""
+    items.sort(key=lambda item: item.get_closest_marker("end_to_end") is None)
+    brownie = config.pluginmanager.get_plugin("brownie-core")
+    if hasattr(config, "workerinput") and brownie is not None:
+        brownie._make_nodemap([item.nodeid for item in items])

@@ -34,13 +34,12 @@ def _ensure_tools_on_path() -> None:
 
 
 @contextmanager
-def _launch_lock() -> Iterator[None]:
-    """One chain launch at a time on this machine, from picking its port until it answers: two runs
-    started together would otherwise both find the port free and share one chain."""
+def _machine_lock(name: str) -> Iterator[None]:
+    """Held by one process of this machine at a time (a lock file in the temporary folder)."""
     import fcntl
     import tempfile
 
-    with open(Path(tempfile.gettempdir()) / "onchainfl-chain-launch.lock", "a") as handle:
+    with open(Path(tempfile.gettempdir()) / f"onchainfl-{name}.lock", "a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
@@ -48,16 +47,49 @@ def _launch_lock() -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def _launch_lock():
+    """One chain launch at a time on this machine, from picking its port until it answers: two runs
+    started together would otherwise both find the port free and share one chain."""
+    return _machine_lock("chain-launch")
+
+
+def read_ganache_version_from_its_package() -> None:
+    """Brownie runs `ganache --version` before every launch (a Node.js start, one to two seconds) to
+    choose between Ganache 6's and 7's flags; for the project's own Ganache, its package.json says
+    the version without starting it. Any other `ganache` is still asked."""
+    import json
+    import shutil
+
+    from brownie.network.rpc import ganache
+
+    if getattr(ganache.get_ganache_version, "reads_package", False):
+        return
+    ask = ganache.get_ganache_version
+    ours = PROJECT_ROOT / "node_modules" / ".bin" / "ganache"
+    package = PROJECT_ROOT / "node_modules" / "ganache" / "package.json"
+
+    def version(executable: str) -> int:
+        found = shutil.which(executable)
+        if found and ours.exists() and package.is_file() and Path(found).resolve() == ours.resolve():
+            return int(json.loads(package.read_text())["version"].split(".")[0])
+        return ask(executable)
+
+    version.reads_package = True
+    ganache.get_ganache_version = version
+
+
 def load_project():
     """The OnChainFL Brownie project, compiled (from the build cache when unchanged)."""
     from brownie import project
 
+    read_ganache_version_from_its_package()
     loaded = project.get_loaded_projects()
     if loaded:
         return loaded[0]
     _ensure_tools_on_path()
     try:
-        active = project.load(PROJECT_ROOT, name="OnChainFLProject")
+        with _machine_lock("compile"):  # two runs started together would both write build/
+            active = project.load(PROJECT_ROOT, name="OnChainFLProject")
     except Exception as exc:  # compiler missing, bad source, ...
         raise UserError(f"cannot compile the contracts ({type(exc).__name__}: {exc}); run `make setup`") from None
     active.load_config()

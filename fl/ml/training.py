@@ -1,7 +1,8 @@
 """Local training and evaluation loops over in-memory tensors (no DataLoader, no per-sample transforms)."""
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import torch
@@ -44,6 +45,22 @@ def effective_steps(steps: int, momentum: float) -> float:
     return (steps - momentum * (1 - momentum ** steps) / (1 - momentum)) / (1 - momentum)
 
 
+@contextmanager
+def channels_last(model: nn.Module) -> Iterator[None]:
+    """The model's 4-d weights in channels-last layout inside the block, back in the default layout
+    after it (the model's state, its hash and what the optimizer holds keep their values). A small
+    CNN trains about 1.4x faster so on one CPU thread: oneDNN's convolutions and max pooling skip a
+    layout conversion per call. The values differ from default-layout training in the last bits."""
+    if not any(isinstance(m, nn.Conv2d) for m in model.modules()):
+        yield
+        return
+    model.to(memory_format=torch.channels_last)
+    try:
+        yield
+    finally:
+        model.to(memory_format=torch.contiguous_format)
+
+
 @dataclass
 class TrainResult:
     steps: int
@@ -60,7 +77,18 @@ def local_sgd(model: nn.Module, x: torch.Tensor, y: torch.Tensor, indices: torch
     `transform` (augmentation) changes each input batch, drawing from `generator`; `before_step`
     may change the gradients between backward and the optimizer's step (SCAFFOLD's correction).
     A model with 1-d batch norm skips a last batch of one sample (it cannot train on one value per channel).
+    Convolutions run in the channels-last layout (`channels_last`).
     """
+    with channels_last(model):
+        return _local_sgd(model, x, y, indices, epochs=epochs, batch_size=batch_size, optimizer=optimizer,
+                          generator=generator, loss_fn=loss_fn, after_step=after_step, before_step=before_step,
+                          transform=transform)
+
+
+def _local_sgd(model: nn.Module, x: torch.Tensor, y: torch.Tensor, indices: torch.Tensor, *, epochs: int,
+               batch_size: int, optimizer: torch.optim.Optimizer, generator: torch.Generator, loss_fn: LossFn,
+               after_step: Callable[[], None] | None, before_step: Callable[[], None] | None,
+               transform: Callable[[torch.Tensor, torch.Generator], torch.Tensor] | None) -> TrainResult:
     model.train()
     n = len(indices)
     smallest = 2 if any(isinstance(m, nn.BatchNorm1d) for m in model.modules()) else 1

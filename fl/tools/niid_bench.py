@@ -5,25 +5,34 @@ The paper: Li, Diao, Chen, He, "Federated Learning on Non-IID Data Silos: An Exp
 ICDE 2022 (FashionMNIST, 10 clients, label skew p_k ~ Dir(0.5), and the homogeneous split), as
 Flower's `baselines/niid_bench` reruns it. Each row runs from its preset
 (configs/niid-bench-<row>.yaml: every setting of the paper); FedAvg with three seeds (mean ± std),
-the others with the first. Runs go to runs/niid-bench/<row>-s<seed>/; `--reuse` keeps the
-finished ones of the same config. `--rounds` shortens every run (the table then says so: a
-shortened row is not comparable with the published figure).
+the others with the first. Runs go to runs/niid-bench/<row>-s<seed>/.
+
+A run of the paper's 50 rounds takes an hour or more on a CPU, so each finished one leaves a record,
+results/niid-bench/<row>-s<seed>.json (its config hash, accuracy per round, final global-model
+hash, time, machine and date), kept with the repository. The table shows every row that has
+records of today's presets, so rows measured in different sittings (`--rows scaffold`, ...) add
+up; `--reuse` takes a finished run folder or a record of the same config instead of rerunning it.
+`--rounds` shortens every run (the table then says so: a shortened row is not comparable with the
+published figure, and leaves no record).
 """
 from __future__ import annotations
 
+import json
 import statistics
 import time
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-from fl.core.config import PRESETS_DIR, build
+from fl.core.config import PRESETS_DIR, ExperimentConfig, build
 from fl.core.errors import UserError, choices_error
-from fl.tools.compare import RunResult
+from fl.core.paths import ROOT
+from fl.tools.compare import load_run
 from fl.tools.readme import replace_section
-from fl.tools.results_table import machine, run_or_reuse
+from fl.tools.results_table import finished_with, machine, run_or_reuse
 
 SECTION = "niid-bench-table"  # README.md: between <!-- niid-bench-table:begin --> and <!-- niid-bench-table:end -->
 PAPER_ROUNDS = 50
+RECORDS = ROOT / "results" / "niid-bench"
 
 
 @dataclass(frozen=True)
@@ -61,45 +70,133 @@ def pick(names: list[str] | None, seeds: int | None = None) -> list[BenchRow]:
     return [replace(row, seeds=seeds) if seeds is not None else row for row in rows]
 
 
-def run_cell(row: BenchRow, seed: int, rounds: int, runs_dir: Path, network: str | None, reuse: bool) -> RunResult:
-    cfg = build(row.preset, {"seed": seed, "train.rounds": rounds, "output.runs_dir": str(runs_dir),
-                             "output.run_name": f"{row.name}-s{seed}", "output.progress": False,
-                             "chain.network": network})
-    return run_or_reuse(cfg, reuse)
+@dataclass(frozen=True)
+class Record:
+    """What one finished run of a row measured, as results/niid-bench/<row>-s<seed>.json keeps it."""
+    row: str
+    seed: int
+    config_hash: str
+    accuracy: list[float]  # test accuracy of the global model per round, in [0, 1]
+    final_model: str  # the last round's global-model hash, as committed on the run's chain
+    wall_seconds: float
+    machine: str
+    date: str
+
+    @property
+    def final_accuracy(self) -> float:
+        return self.accuracy[-1]
+
+    @property
+    def rounds(self) -> int:
+        return len(self.accuracy)
+
+    @classmethod
+    def of_run(cls, row: BenchRow, seed: int, folder: Path) -> Record:
+        result = load_run(folder)
+        summary = json.loads((folder / "summary.json").read_text())
+        task = json.loads((folder / "task.json").read_text())
+        return cls(row.name, seed, task["config_hash"], result.accuracy, summary["final_model"], result.wall_seconds,
+                   machine(summary.get("torch_threads")),
+                   time.strftime("%Y-%m-%d", time.localtime((folder / "summary.json").stat().st_mtime)))
+
+    @staticmethod
+    def path(records: Path, row: BenchRow, seed: int) -> Path:
+        return records / f"{row.name}-s{seed}.json"
+
+    def save(self, records: Path) -> None:
+        records.mkdir(parents=True, exist_ok=True)
+        self.path(records, BY_NAME[self.row], self.seed).write_text(json.dumps(asdict(self), indent=1) + "\n")
+
+    @classmethod
+    def load(cls, records: Path, row: BenchRow, seed: int) -> Record | None:
+        path = cls.path(records, row, seed)
+        if not path.is_file():
+            return None
+        try:
+            return cls(**json.loads(path.read_text()))
+        except (ValueError, TypeError) as err:
+            raise UserError(f"{path} is not a niid-bench record ({err}); delete it to measure that run again") from err
 
 
-def ours(results: list[RunResult]) -> tuple[float, float | None]:
+def cell_config(row: BenchRow, seed: int, rounds: int, runs_dir: Path, network: str | None) -> ExperimentConfig:
+    return build(row.preset, {"seed": seed, "train.rounds": rounds, "output.runs_dir": str(runs_dir),
+                              "output.run_name": f"{row.name}-s{seed}", "output.progress": False,
+                              "chain.network": network})
+
+
+def run_cell(row: BenchRow, seed: int, rounds: int, runs_dir: Path, network: str | None, reuse: bool,
+             records: Path = RECORDS) -> Record:
+    """One run of `row`: taken from a finished run folder or (the paper's rounds) a record of the
+    same config under `reuse`, else run; a run of the paper's rounds leaves its record."""
+    cfg = cell_config(row, seed, rounds, runs_dir, network)
+    folder = runs_dir / cfg.output.run_name
+    recorded = Record.load(records, row, seed) if rounds == PAPER_ROUNDS else None
+    if reuse and not finished_with(folder, cfg) and recorded and recorded.config_hash == cfg.config_hash():
+        print(f"   reusing the record {Record.path(records, row, seed)} ({recorded.date})", flush=True)
+        return recorded
+    record = Record.of_run(row, seed, run_or_reuse(cfg, reuse).path)
+    if rounds == PAPER_ROUNDS:
+        record.save(records)
+    return record
+
+
+def recorded_runs(row: BenchRow, records: Path = RECORDS) -> list[Record]:
+    """The records of `row` that match its preset today (the paper's rounds), by seed."""
+    seeds = sorted(int(path.stem.removeprefix(f"{row.name}-s")) for path in records.glob(f"{row.name}-s*.json")
+                   if path.stem.removeprefix(f"{row.name}-s").isdigit())
+    found = [Record.load(records, row, seed) for seed in seeds]
+    return [record for record in found if record is not None
+            and record.config_hash == cell_config(row, record.seed, PAPER_ROUNDS, Path("runs"), None).config_hash()]
+
+
+def ours(results: list[Record]) -> tuple[float, float | None]:
     """Mean and (over several seeds) sample standard deviation of the final accuracy, in %."""
     values = [100 * r.final_accuracy for r in results]
     return statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else None
 
 
-def markdown(rows: list[BenchRow], results: dict[str, list[RunResult]], rounds: int, command: str) -> str:
-    lines = ["| split | algorithm | published | ours | difference | seeds | rounds | time per run |",
-             "|---|---|---:|---:|---:|---:|---:|---:|"]
+def markdown(rows: list[BenchRow], results: dict[str, list[Record]], rounds: int, command: str) -> str:
+    """The table: a line per row, ours (mean ± std over seeds) beside the published figure; a row
+    without results says so."""
+    lines = ["| split | algorithm | published | ours | difference | seeds | rounds | time per run | measured |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---|"]
+    machines = []
     for row in rows:
-        mean, std = ours(results[row.name])
         published = f"{row.published:.2f} %" + (f" ± {row.published_std:.2f}" if row.published_std else "")
+        measured = results.get(row.name, [])
+        if not measured:
+            lines.append(f"| {row.split} | {row.label} | {published} | not measured yet | | 0 | | | |")
+            continue
+        mean, std = ours(measured)
         mine = f"{mean:.2f} %" + (f" ± {std:.2f}" if std is not None else "")
-        seconds = statistics.fmean(r.wall_seconds for r in results[row.name])
+        seconds = statistics.fmean(r.wall_seconds for r in measured)
+        dates = sorted({r.date for r in measured})
+        machines += sorted({r.machine for r in measured} - set(machines))
         lines.append(f"| {row.split} | {row.label} | {published} | {mine} | {mean - row.published:+.2f} | "
-                     f"{len(results[row.name])} | {rounds} | {seconds / 60:.0f} min |")
+                     f"{len(measured)} | {measured[0].rounds} | {seconds / 60:.0f} min | {', '.join(dates)} |")
     short = (f" **Shortened to {rounds} of the paper's {PAPER_ROUNDS} rounds: not comparable with the published "
              f"figures.**" if rounds != PAPER_ROUNDS else "")
-    return (f"FashionMNIST, 10 clients, test accuracy of the final global model on the whole test set; measured "
-            f"on {machine()} by `{command}` ({time.strftime('%Y-%m-%d')}), every run on the chain.{short}\n\n"
-            + "\n".join(lines) + "\n")
+    where = f" on {'; '.join(machines)}" if machines else ""
+    return (f"FashionMNIST, 10 clients, test accuracy of the final global model on the whole test set, every run "
+            f"on the chain; measured{where}, the table last written by `{command}`; each run's record (accuracy per round, final "
+            f"global-model hash) is in results/niid-bench/.{short}\n\n" + "\n".join(lines) + "\n")
 
 
 def make_table(rows: list[BenchRow], rounds: int, runs_dir: Path, readme: Path, network: str | None, command: str,
-               reuse: bool = False) -> str:
+               reuse: bool = False, records: Path = RECORDS) -> str:
+    """Run (or reuse) `rows`; the README table holds them and, at the paper's rounds, every other
+    row's records."""
     if rounds < 1:
         raise UserError(f"--rounds must be a positive integer, got {rounds}")
-    results: dict[str, list[RunResult]] = {}
+    results: dict[str, list[Record]] = {}
     for row in rows:
         for seed in range(row.seeds):
             print(f"== niid-bench: {row.name}, seed {seed}, {rounds} rounds", flush=True)
-            results.setdefault(row.name, []).append(run_cell(row, seed, rounds, runs_dir, network, reuse))
-    text = markdown(rows, results, rounds, command)
+            results.setdefault(row.name, []).append(run_cell(row, seed, rounds, runs_dir, network, reuse, records))
+    shown = ROWS if rounds == PAPER_ROUNDS else rows
+    for row in shown:
+        if row.name not in results:
+            results[row.name] = recorded_runs(row, records)
+    text = markdown(shown, results, rounds, command)
     replace_section(SECTION, text, readme)
     return text

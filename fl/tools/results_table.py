@@ -54,9 +54,9 @@ def finished_with(folder: Path, cfg: ExperimentConfig) -> bool:
     return json.loads((folder / "task.json").read_text())["config_hash"] == cfg.config_hash()
 
 
-def machine() -> str:
-    """What a table was measured on, for its caption."""
-    return f"{platform.machine()}, {torch.get_num_threads()} torch threads, torch {torch.__version__}"
+def machine(threads: int | None = None) -> str:
+    """What a table was measured on, for its caption (`threads`: the runs' torch threads, if not this process's)."""
+    return f"{platform.machine()}, {threads or torch.get_num_threads()} torch threads, torch {torch.__version__}"
 
 
 def run_or_reuse(cfg: ExperimentConfig, reuse: bool) -> RunResult:

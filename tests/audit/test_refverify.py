@@ -19,6 +19,8 @@ from eth_hash.auto import keccak
 
 from refverify import arith, artifact, chain, jcs
 
+pytestmark = pytest.mark.end_to_end
+
 ROOT = Path(__file__).resolve().parents[2]
 
 

@@ -14,6 +14,8 @@ from fl.features.base import FLOWER, SIMULATION
 from fl.run.experiment import run_experiment
 from fl.run.flower.simulation import run_flower_experiment
 
+pytestmark = [pytest.mark.end_to_end, pytest.mark.xdist_group("flower")]  # Ray: one at a time
+
 #: what each feature leaves in summary.json and chain.json when it ran; a feature added to the
 #: registry without an entry here fails test_every_feature_is_expected
 EXPECTED = {

@@ -8,6 +8,8 @@ import pytest
 
 from fl.cli import main
 
+pytestmark = pytest.mark.end_to_end
+
 ROOT = Path(__file__).resolve().parents[2]
 
 

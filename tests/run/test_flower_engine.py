@@ -13,6 +13,8 @@ from fl.core.errors import UserError
 from fl.run.experiment import run_experiment
 from fl.run.flower.simulation import backend_config, run_flower_experiment
 
+pytestmark = [pytest.mark.end_to_end, pytest.mark.xdist_group("flower")]  # Ray: one at a time
+
 
 def metrics(run_path):
     from fl.core.report import RunDir

@@ -13,6 +13,8 @@ from fl.chain import TaskChain
 from fl.core.report import RunDir
 from fl.run.flower.federation import run_federation
 
+pytestmark = pytest.mark.end_to_end
+
 
 @pytest.fixture(scope="module")
 def federation(tmp_path_factory):

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.end_to_end
+
 ROOT = Path(__file__).resolve().parents[2]
 RUN_ARGS = ["--dataset", "synthetic-images", "--clients", "3", "--rounds", "3", "--no-progress"]
 

@@ -2,7 +2,11 @@
 rewards as an uninterrupted run, and verifies."""
 import json
 
+import pytest
+
 from test_resume import final_hashes, fl
+
+pytestmark = pytest.mark.end_to_end
 
 RUN_ARGS = ["--dataset", "synthetic-images", "--clients", "5", "--rounds", "2", "--committee", "2", "--rewards", "10",
             "--attack", "sign-flip", "--attack-fraction", "0.2", "--no-progress"]

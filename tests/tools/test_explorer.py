@@ -23,6 +23,8 @@ from fl.tools.explore.command import explore
 from fl.tools.explore.page import render, write
 from fl.tools.explore.view import read_run
 
+pytestmark = pytest.mark.end_to_end
+
 ROOT = Path(__file__).resolve().parents[2]
 EVERY_FEATURE = {"committee.size": 2, "rewards.budget": 5, "attendance.enabled": True, "algorithm.name": "fedipr",
                  "model.name": "signalexnet-small", "algorithm.params": {"owners": 1, "bits": 8, "min_distance": 0}}

@@ -1,4 +1,6 @@
-"""NIID-Bench's presets hold the paper's settings, and the table puts ours beside the published figures."""
+"""NIID-Bench's presets hold the paper's settings, the table puts ours beside the published figures,
+and each run's record lets rows measured at different times add up."""
+import json
 from pathlib import Path
 
 import pytest
@@ -6,7 +8,6 @@ import pytest
 from fl.core.config import build
 from fl.core.errors import UserError
 from fl.tools import niid_bench
-from fl.tools.compare import RunResult
 
 
 @pytest.mark.parametrize("row", niid_bench.ROWS, ids=lambda r: r.name)
@@ -23,8 +24,10 @@ def test_each_preset_has_the_papers_settings(row):
         assert cfg.algorithm.params == {"mu": 0.01}
 
 
-def result(accuracy, seconds=600.0):
-    return RunResult(Path("x"), "fedavg", "fashionmnist", "niid", "niid-cnn", [accuracy], accuracy, accuracy, seconds)
+def result(accuracy, seconds=600.0, row="fedavg", seed=0, config_hash=None, date="2026-12-03"):
+    config_hash = config_hash or niid_bench.cell_config(niid_bench.BY_NAME[row], seed, 50, Path("runs"), None).config_hash()
+    return niid_bench.Record(row, seed, config_hash, [0.5] * 49 + [accuracy], "ab" * 32, seconds, "x86_64, 1 thread",
+                             date)
 
 
 def test_the_table_gives_mean_std_and_the_difference_from_the_paper():
@@ -33,10 +36,15 @@ def test_the_table_gives_mean_std_and_the_difference_from_the_paper():
                                50, "python -m fl niid-bench")
     lines = text.splitlines()
     fedavg = next(line for line in lines if "| FedAvg |" in line)
-    assert "| 88.09 % ± 0.29 | 88.00 % ± 1.00 | -0.09 | 3 | 50 | 10 min |" in fedavg
+    assert "| 88.09 % ± 0.29 | 88.00 % ± 1.00 | -0.09 | 3 | 50 | 10 min | 2026-12-03 |" in fedavg
     fedprox = next(line for line in lines if "FedProx" in line)
     assert "| 88.15 % | 87.15 % | -1.00 | 1 | 50 |" in fedprox
-    assert "not comparable" not in text
+    assert "not comparable" not in text and "measured on x86_64, 1 thread, the table last written by `python -m fl niid-bench`" in text
+
+
+def test_a_row_without_results_says_so():
+    text = niid_bench.markdown(niid_bench.pick(["fedavg", "scaffold"]), {"fedavg": [result(0.88)]}, 50, "cmd")
+    assert "| Dir(0.5) | SCAFFOLD | 88.44 % | not measured yet | | 0 | | | |" in text.splitlines()
 
 
 def test_a_shortened_table_says_it_is_not_comparable():
@@ -51,3 +59,51 @@ def test_rows_and_seeds_are_checked():
         niid_bench.pick(None, seeds=0)
     assert [r.seeds for r in niid_bench.pick(None, seeds=2)] == [2] * 5
     assert [r.name for r in niid_bench.pick(["fednova", "fedavg"])] == ["fedavg", "fednova"]
+
+
+def test_a_record_round_trips_and_only_records_of_todays_presets_count(tmp_path):
+    scaffold = niid_bench.BY_NAME["scaffold"]
+    result(0.8844, row="scaffold", seed=0).save(tmp_path)
+    result(0.80, row="scaffold", seed=1, config_hash="0" * 64).save(tmp_path)  # a preset changed since
+    assert json.loads((tmp_path / "scaffold-s0.json").read_text())["accuracy"][-1] == 0.8844
+    assert niid_bench.Record.load(tmp_path, scaffold, 0) == result(0.8844, row="scaffold", seed=0)
+    assert [(r.seed, r.final_accuracy) for r in niid_bench.recorded_runs(scaffold, tmp_path)] == [(0, 0.8844)]
+    assert niid_bench.recorded_runs(niid_bench.BY_NAME["fedavg"], tmp_path) == []
+
+
+def test_reuse_takes_a_record_of_the_same_config_without_running(tmp_path, monkeypatch):
+    def no_run(cfg, reuse):
+        raise AssertionError(f"ran {cfg.output.run_name}")
+
+    monkeypatch.setattr(niid_bench, "run_or_reuse", no_run)
+    fednova = niid_bench.BY_NAME["fednova"]
+    result(0.8822, row="fednova").save(tmp_path / "records")
+    reused = niid_bench.run_cell(fednova, 0, 50, tmp_path / "runs", None, reuse=True, records=tmp_path / "records")
+    assert reused.final_accuracy == 0.8822
+    with pytest.raises(AssertionError, match="ran fednova-s0"):  # without --reuse, it runs again
+        niid_bench.run_cell(fednova, 0, 50, tmp_path / "runs", None, reuse=False, records=tmp_path / "records")
+
+
+def test_a_finished_run_folder_becomes_its_record(tmp_path):
+    from fl.core import config
+
+    fedprox = niid_bench.BY_NAME["fedprox"]
+    cfg = niid_bench.cell_config(fedprox, 0, 50, tmp_path, None)
+    folder = tmp_path / "fedprox-s0"
+    folder.mkdir()
+    (folder / "config.yaml").write_text(config.to_yaml(cfg))
+    (folder / "task.json").write_text(json.dumps({"config_hash": cfg.config_hash()}))
+    rows = [{"round": r, "test_accuracy": 0.8 + r / 1000, "seconds": 60.0} for r in range(1, 51)]
+    (folder / "summary.json").write_text(json.dumps({
+        "final_accuracy": 0.85, "best_accuracy": 0.85, "final_model": "cd" * 32, "total_seconds": 3000.0, "torch_threads": 3,
+        "startup": {"startup_s": 5.0, "data_load_s": 1.0}, "per_round": rows}))
+    record = niid_bench.Record.of_run(fedprox, 0, folder)
+    assert (record.config_hash, record.final_model, record.rounds) == (cfg.config_hash(), "cd" * 32, 50)
+    assert record.final_accuracy == pytest.approx(0.85) and record.wall_seconds == 3006.0
+    assert ", 3 torch threads, torch " in record.machine  # the run's threads, not this process's
+
+
+def test_a_damaged_record_is_one_clear_error(tmp_path):
+    (tmp_path / "fedavg-s0.json").write_text("{not json")
+    with pytest.raises(UserError, match=r"fedavg-s0.json is not a niid-bench record \(.*\); delete it"):
+        niid_bench.Record.load(tmp_path, niid_bench.BY_NAME["fedavg"], 0)

@@ -2,6 +2,8 @@
 generated image set learns, times its rounds and leaves no process behind."""
 import pytest
 
+pytestmark = [pytest.mark.end_to_end, pytest.mark.xdist_group("flower")]  # Ray: one at a time
+
 pytest.importorskip("flwr.simulation")
 pytest.importorskip("ray")
 

@@ -122,5 +122,21 @@ def engines(sizes: str, rounds: int, networks: str, out_dir: str, readme: bool) 
     guarded(go)
 
 
+@cli.command()
+@click.option("--models", "names", default="niid-cnn,cnn", show_default=True, help="Models, comma-separated.")
+@click.option("--repeats", default=3, show_default=True, help="Alternated measurements per layout.")
+def layout(names: str, repeats: int) -> None:
+    """Local training in the channels-last layout (what the runs use for a CNN) against the default one."""
+    from fl.ml import models
+    from fl.tools.bench import layout as bench_layout
+
+    def go():
+        for name in names.split(","):
+            models.check_name(name)
+        print(bench_layout.table(bench_layout.compare(names.split(","), repeats), torch.get_num_threads()))
+
+    guarded(go)
+
+
 if __name__ == "__main__":
     cli()
