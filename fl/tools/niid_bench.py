@@ -130,7 +130,7 @@ def run_cell(row: BenchRow, seed: int, rounds: int, runs_dir: Path, network: str
     same config under `reuse`, else run; a run of the paper's rounds leaves its record."""
     cfg = cell_config(row, seed, rounds, runs_dir, network)
     folder = runs_dir / cfg.output.run_name
-    recorded = Record.load(records, row, seed) if rounds == PAPER_ROUNDS else None
+    recorded = Record.load(records, row, seed) if reuse and rounds == PAPER_ROUNDS else None
     if reuse and not finished_with(folder, cfg) and recorded and recorded.config_hash == cfg.config_hash():
         print(f"   reusing the record {Record.path(records, row, seed)} ({recorded.date})", flush=True)
         return recorded
@@ -178,8 +178,9 @@ def markdown(rows: list[BenchRow], results: dict[str, list[Record]], rounds: int
              f"figures.**" if rounds != PAPER_ROUNDS else "")
     where = f" on {'; '.join(machines)}" if machines else ""
     return (f"FashionMNIST, 10 clients, test accuracy of the final global model on the whole test set, every run "
-            f"on the chain; measured{where}, the table last written by `{command}`; each run's record (accuracy per round, final "
-            f"global-model hash) is in results/niid-bench/.{short}\n\n" + "\n".join(lines) + "\n")
+            f"on the chain; measured{where}, the table last written by `{command}`; each run's record "
+            f"(accuracy per round, final global-model hash) is in results/niid-bench/.{short}\n\n"
+            + "\n".join(lines) + "\n")
 
 
 def make_table(rows: list[BenchRow], rounds: int, runs_dir: Path, readme: Path, network: str | None, command: str,
