@@ -102,9 +102,13 @@ personalized-table: setup
 	OMP_NUM_THREADS=$(TABLE_THREADS) $(PY) -m fl personalized-table --rounds $(TABLE_ROUNDS) $(TABLE_ARGS)
 
 # Two pytest-xdist workers (TEST_WORKERS=1: one process), a file at a time each; the files that
-# start Flower's simulation engine share one queue (tests/conftest.py).
+# start Flower's simulation engine share one queue (tests/conftest.py). Brownie's first load after
+# a fresh compile prunes three OpenZeppelin artifacts that no contract links, and two workers
+# loading the project at once would race on that: compiling first leaves the pruning to
+# `brownie test` itself, before it starts the workers.
 TEST_WORKERS ?= 2
 test: setup browser
+	@$(VENV)/bin/brownie compile >/dev/null
 	$(VENV)/bin/brownie test $(if $(filter-out 1,$(TEST_WORKERS)),-n $(TEST_WORKERS) --dist loadgroup) $(TEST_ARGS)
 
 # Headless Chromium and its driver, for the explorer's browser tests: Debian's chromium and
