@@ -6,7 +6,7 @@
 #                   [NETWORK=ganache-local] [ENGINE=inprocess|flower] [ARGS=...]
 #                   ALGO=x alone runs the preset configs/x.yaml (FashionMNIST, offline); CONFIG picks any preset
 #   make experiment RESUME=runs/<id>   continue a killed run
-#   make verify RUN=runs/<id>           audit a run from the chain and its artifacts
+#   make verify RUN=runs/<id> [VERIFY_ARGS=--no-metrics]   audit a run from the chain and its artifacts
 #   make explore RUN=runs/<id> [SERVE=1] [PORT=8050]   the run's chain and folder as one page (runs/<id>/explorer.html,
 #                                       opens offline); RUN="runs/a runs/b": side by side too; SERVE=1: live on 127.0.0.1
 #   make experiment ... EXPLORE=1       the explorer beside the run, live while it trains (prints its address)
@@ -19,8 +19,9 @@
 #   make compare RUNS="runs/a runs/b"   accuracy curves in one PNG (runs/compare.png) and a table
 #   make table [TABLE_ROUNDS=20] [TABLE_ARGS=--reuse]   every algorithm on FashionMNIST, Dirichlet(0.1)
 #                                       and IID: README's table (--reuse: keep finished runs of the same config)
-#   make niid-bench [NIID_ARGS="--rows fedavg --reuse"]   NIID-Bench's FashionMNIST table (Li et al. 2022):
-#                                       ours beside the published figures, into README.md (hours on a CPU)
+#   make niid-bench [NIID_JOBS=2] [NIID_ARGS="--rows fedavg --reuse"]   NIID-Bench's FashionMNIST table
+#                                       (Li et al. 2022): ours beside the published figures, into README.md
+#                                       (hours on a CPU; NIID_JOBS runs at a time, default one per core)
 #   make personalized-table [TABLE_ROUNDS=20]   FedPer, FedRep, FedBN, Ditto beside FedAvg (and fine-tuned):
 #                                       each client's accuracy on its own test split, into README.md
 #   make test       brownie test (contract tests, fl tests, end-to-end on Ganache, the explorer in headless Chromium)
@@ -94,8 +95,10 @@ table: setup
 # NIID-Bench's FashionMNIST rows (Li et al., ICDE 2022) on the chain, into README.md; hours on a CPU
 # (NIID_ARGS="--rounds 5" for a quick, shortened look; --reuse continues after an interruption).
 # Each finished run leaves its record in results/niid-bench/, and the table shows every recorded row.
+# NIID_JOBS runs go at a time (one per core by default), each on TABLE_THREADS torch threads.
+NIID_JOBS ?= $(shell nproc 2>/dev/null || echo 1)
 niid-bench: setup
-	OMP_NUM_THREADS=$(TABLE_THREADS) $(PY) -m fl niid-bench $(NIID_ARGS)
+	OMP_NUM_THREADS=$(TABLE_THREADS) $(PY) -m fl niid-bench --jobs $(NIID_JOBS) $(NIID_ARGS)
 
 # FedPer, FedRep, FedBN and Ditto beside FedAvg and FedAvg fine-tuned, into README.md.
 personalized-table: setup
@@ -127,7 +130,7 @@ clean-build:
 
 verify: setup
 	@test -n "$(RUN)" || { echo "error: say which run: make verify RUN=runs/<id>" >&2; exit 2; }
-	$(PY) -m fl verify $(RUN)
+	$(PY) -m fl verify $(RUN) $(VERIFY_ARGS)
 
 explore: setup
 	@test -n "$(RUN)" || { echo "error: say which run: make explore RUN=runs/<id> (several: RUN=\"runs/a runs/b\")" >&2; exit 2; }

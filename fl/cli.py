@@ -347,9 +347,12 @@ def table(rounds, clients, seed, runs_dir, readme, network, reuse) -> None:
 @click.option("--rounds", default=50, show_default=True, help="Rounds of every run (the paper's 50; fewer: not comparable).")
 @click.option("--rows", help="Comma-separated rows to run (default all): fedavg, fedprox, scaffold, fednova, fedavg-iid.")
 @click.option("--seeds", type=int, help="Seeds per row (default: 3 for FedAvg under Dir(0.5), 1 for the others).")
+@click.option("--jobs", default=1, show_default=True, type=int,
+              help="Runs at a time, each in a process and on a chain of its own (its output in RUNS_DIR/<row>-s<seed>.log); "
+                   "one per core with one torch thread each is fastest for this small CNN.")
 @table_options(runs_dir="runs/niid-bench", reuse_help=REUSE_HELP.removesuffix(".") + (
     ", or their records in results/niid-bench/ (the paper's rounds)."))
-def niid_bench(rounds, rows, seeds, runs_dir, readme, network, reuse) -> None:
+def niid_bench(rounds, rows, seeds, jobs, runs_dir, readme, network, reuse) -> None:
     """NIID-Bench's FashionMNIST table (Li et al., ICDE 2022) on the chain; ours beside the published figures.
 
     Each finished run of the paper's 50 rounds leaves its record in results/niid-bench/; the table
@@ -361,7 +364,7 @@ def niid_bench(rounds, rows, seeds, runs_dir, readme, network, reuse) -> None:
     picked = bench.pick([r.strip() for r in rows.split(",") if r.strip()] if rows else None, seeds)
     command = "python -m fl niid-bench" + (f" --rounds {rounds}" if rounds != bench.PAPER_ROUNDS else "") + \
         (f" --rows {rows}" if rows else "") + (f" --seeds {seeds}" if seeds is not None else "")
-    click.echo(bench.make_table(picked, rounds, Path(runs_dir), Path(readme), network, command, reuse))
+    click.echo(bench.make_table(picked, rounds, Path(runs_dir), Path(readme), network, command, reuse, jobs=jobs))
 
 
 @cli.command("personalized-table")

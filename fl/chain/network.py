@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,6 +41,34 @@ def _machine_lock(name: str) -> Iterator[None]:
 
     with open(Path(tempfile.gettempdir()) / f"onchainfl-{name}.lock", "a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextmanager
+def _chain_state_lock(db_path: Path) -> Iterator[None]:
+    """Held while a chain of this machine runs on the state kept in `db_path`. A second chain on the
+    same state (two verifies of one run, a verify beside a resumed run) cannot open it, so it is
+    refused, naming the process that holds it."""
+    import fcntl
+    import hashlib
+    import tempfile
+
+    db_path = db_path.resolve()
+    key = hashlib.sha256(str(db_path).encode()).hexdigest()[:16]
+    with open(Path(tempfile.gettempdir()) / f"onchainfl-chain-state-{key}.lock", "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            raise UserError(f"the chain state {db_path} is in use by {holder} (a run, verify or explorer on the same "
+                            "run folder); wait for it to finish") from None
+        handle.truncate(0)
+        handle.write(f"process {os.getpid()}")
+        handle.flush()
         try:
             yield
         finally:
@@ -161,38 +189,41 @@ def connected(network_id: str | None = None, *, db_path: Path | None = None) -> 
     settings = networks[target]
     saved = (settings.get("cmd"), dict(settings.get("cmd_settings") or {}))
     kept_db = None
-    with _launch_lock() if "cmd" in settings else nullcontext():
-        if "cmd" in settings:
-            _ensure_tools_on_path()
-            port = int(settings.get("cmd_settings", {}).get("port", 8545))
-            if listening(port):
-                settings["cmd_settings"]["port"] = free_port()
-            extra = _persist_args(settings["cmd"], db_path) if db_path is not None else ""
-            if extra:
-                settings["cmd"] = f"{settings['cmd']} {extra}"
-                kept_db = str(db_path)
+    with ExitStack() as held:  # a kept chain state's lock, released once the chain is stopped
+        if "cmd" in settings and db_path is not None:
+            held.enter_context(_chain_state_lock(db_path))
+        with _launch_lock() if "cmd" in settings else nullcontext():
+            if "cmd" in settings:
+                _ensure_tools_on_path()
+                port = int(settings.get("cmd_settings", {}).get("port", 8545))
+                if listening(port):
+                    settings["cmd_settings"]["port"] = free_port()
+                extra = _persist_args(settings["cmd"], db_path) if db_path is not None else ""
+                if extra:
+                    settings["cmd"] = f"{settings['cmd']} {extra}"
+                    kept_db = str(db_path)
+            try:
+                network.connect(target)
+            except FileNotFoundError as exc:
+                raise UserError(f"cannot start chain {target!r}: {exc.filename or exc} not found; run `make setup` "
+                                "(it installs ganache and anvil with npm)") from None
+            except Exception as exc:
+                raise UserError(f"cannot connect to chain {target!r} ({type(exc).__name__}: {str(exc).strip()})") from None
+            finally:
+                if saved[0] is not None:
+                    settings["cmd"], settings["cmd_settings"] = saved
+        CONFIG.argv["silent"] = True
+        rpc = Rpc()
+        pid = rpc.process.pid if rpc.is_child() else None
+        if pid is not None and kept_db is not None:
+            _start_watchdog(pid, kept_db)
         try:
-            network.connect(target)
-        except FileNotFoundError as exc:
-            raise UserError(f"cannot start chain {target!r}: {exc.filename or exc} not found; run `make setup` "
-                            "(it installs ganache and anvil with npm)") from None
-        except Exception as exc:
-            raise UserError(f"cannot connect to chain {target!r} ({type(exc).__name__}: {str(exc).strip()})") from None
+            yield ChainSession(target, launched=True, pid=pid, db_path=kept_db)
         finally:
-            if saved[0] is not None:
-                settings["cmd"], settings["cmd_settings"] = saved
-    CONFIG.argv["silent"] = True
-    rpc = Rpc()
-    pid = rpc.process.pid if rpc.is_child() else None
-    if pid is not None and kept_db is not None:
-        _start_watchdog(pid, kept_db)
-    try:
-        yield ChainSession(target, launched=True, pid=pid, db_path=kept_db)
-    finally:
-        try:
-            network.disconnect()
-        except Exception:  # the chain process may already be gone
-            CONFIG.clear_active()
+            try:
+                network.disconnect()
+            except Exception:  # the chain process may already be gone
+                CONFIG.clear_active()
 
 
 def _start_watchdog(chain_pid: int, db_path: str) -> None:

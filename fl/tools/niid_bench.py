@@ -13,13 +13,18 @@ hash, time, machine and date), kept with the repository. The table shows every r
 records of today's presets, so rows measured in different sittings (`--rows scaffold`, ...) add
 up; `--reuse` takes a finished run folder or a record of the same config instead of rerunning it.
 `--rounds` shortens every run (the table then says so: a shortened row is not comparable with the
-published figure, and leaves no record).
+published figure, and leaves no record). `--jobs N` runs N of them at a time, each in a process
+of its own on its own chain, its output in runs/niid-bench/<row>-s<seed>.log.
 """
 from __future__ import annotations
 
+import contextlib
 import json
+import multiprocessing
 import statistics
 import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -93,11 +98,12 @@ class Record:
     @classmethod
     def of_run(cls, row: BenchRow, seed: int, folder: Path) -> Record:
         result = load_run(folder)
-        summary = json.loads((folder / "summary.json").read_text())
+        summary_file = folder / "summary.json"
+        summary = json.loads(summary_file.read_text())
         task = json.loads((folder / "task.json").read_text())
         return cls(row.name, seed, task["config_hash"], result.accuracy, summary["final_model"], result.wall_seconds,
                    machine(summary.get("torch_threads")),
-                   time.strftime("%Y-%m-%d", time.localtime((folder / "summary.json").stat().st_mtime)))
+                   time.strftime("%Y-%m-%d", time.localtime(summary_file.stat().st_mtime)))
 
     @staticmethod
     def path(records: Path, row: BenchRow, seed: int) -> Path:
@@ -142,11 +148,12 @@ def run_cell(row: BenchRow, seed: int, rounds: int, runs_dir: Path, network: str
 
 def recorded_runs(row: BenchRow, records: Path = RECORDS) -> list[Record]:
     """The records of `row` that match its preset today (the paper's rounds), by seed."""
-    seeds = sorted(int(path.stem.removeprefix(f"{row.name}-s")) for path in records.glob(f"{row.name}-s*.json")
-                   if path.stem.removeprefix(f"{row.name}-s").isdigit())
+    prefix = f"{row.name}-s"
+    seeds = sorted(int(seed) for seed in (path.stem.removeprefix(prefix) for path in records.glob(f"{prefix}*.json"))
+                   if seed.isdigit())
     found = [Record.load(records, row, seed) for seed in seeds]
-    return [record for record in found if record is not None
-            and record.config_hash == cell_config(row, record.seed, PAPER_ROUNDS, Path("runs"), None).config_hash()]
+    return [record for record in found
+            if record.config_hash == cell_config(row, record.seed, PAPER_ROUNDS, Path("runs"), None).config_hash()]
 
 
 def ours(results: list[Record]) -> tuple[float, float | None]:
@@ -183,17 +190,68 @@ def markdown(rows: list[BenchRow], results: dict[str, list[Record]], rounds: int
             + "\n".join(lines) + "\n")
 
 
+Cell = Callable[[BenchRow, int, int, Path, str | None, bool, Path], Record]  # run_cell's signature
+
+
+def _logged(cell: Cell, log: Path, *args) -> Record:
+    """`cell(*args)` with what it prints going to `log` (in a process of its own)."""
+    with log.open("w") as out, contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+        return cell(*args)
+
+
+def _say_done(name: str, future) -> None:
+    if future.cancelled():
+        return
+    failed = future.exception()
+    print(f"== niid-bench: {name}: " + (f"failed ({failed})" if failed else
+                                         f"{100 * future.result().final_accuracy:.2f} % after the last round"), flush=True)
+
+
+def run_cells(cells: list[tuple[BenchRow, int]], rounds: int, runs_dir: Path, network: str | None, reuse: bool,
+              records: Path, jobs: int = 1, cell: Cell = run_cell) -> list[Record]:
+    """`cell` for each (row, seed), in that order; `jobs` > 1 runs that many at a time, each in a
+    process of its own (spawned: a chain and a torch of its own) writing to <runs_dir>/<row>-s<seed>.log.
+    A failed cell stops the ones not yet started; those running finish, and their records stay."""
+    if jobs < 1:
+        raise UserError(f"--jobs must be a positive integer, got {jobs}")
+    if jobs > 1 and network:
+        raise UserError(f"--jobs {jobs} runs each run on a chain of its own; it cannot share --network {network} "
+                        f"(use --jobs 1, NIID_JOBS=1 with make, or leave out --network)")
+    if jobs == 1 or len(cells) == 1:
+        done = []
+        for row, seed in cells:
+            print(f"== niid-bench: {row.name}, seed {seed}, {rounds} rounds", flush=True)
+            done.append(cell(row, seed, rounds, runs_dir, network, reuse, records))
+        return done
+    runs_dir.mkdir(parents=True, exist_ok=True)
+    with ProcessPoolExecutor(min(jobs, len(cells)), mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = []
+        for row, seed in cells:
+            log = runs_dir / f"{row.name}-s{seed}.log"
+            print(f"== niid-bench: {row.name}, seed {seed}, {rounds} rounds, queued, {jobs} at a time (output: {log})",
+                  flush=True)
+            futures.append(pool.submit(_logged, cell, log, row, seed, rounds, runs_dir, network, reuse, records))
+            futures[-1].add_done_callback(lambda f, name=f"{row.name}, seed {seed}": _say_done(name, f))
+        finished, _ = wait(futures, return_when=FIRST_EXCEPTION)
+        if any(f.exception() for f in finished):
+            for future in futures:
+                future.cancel()
+    failed = next((f.exception() for f in futures if not f.cancelled() and f.exception() is not None), None)
+    if failed is not None:
+        raise failed
+    return [future.result() for future in futures]
+
+
 def make_table(rows: list[BenchRow], rounds: int, runs_dir: Path, readme: Path, network: str | None, command: str,
-               reuse: bool = False, records: Path = RECORDS) -> str:
-    """Run (or reuse) `rows`; the README table holds them and, at the paper's rounds, every other
-    row's records."""
+               reuse: bool = False, records: Path = RECORDS, jobs: int = 1, cell: Cell = run_cell) -> str:
+    """Run (or reuse) `rows`, `jobs` runs at a time; the README table holds them and, at the
+    paper's rounds, every other row's records."""
     if rounds < 1:
         raise UserError(f"--rounds must be a positive integer, got {rounds}")
+    cells = [(row, seed) for row in rows for seed in range(row.seeds)]
     results: dict[str, list[Record]] = {}
-    for row in rows:
-        for seed in range(row.seeds):
-            print(f"== niid-bench: {row.name}, seed {seed}, {rounds} rounds", flush=True)
-            results.setdefault(row.name, []).append(run_cell(row, seed, rounds, runs_dir, network, reuse, records))
+    for (row, _), record in zip(cells, run_cells(cells, rounds, runs_dir, network, reuse, records, jobs, cell)):
+        results.setdefault(row.name, []).append(record)
     shown = ROWS if rounds == PAPER_ROUNDS else rows
     for row in shown:
         if row.name not in results:

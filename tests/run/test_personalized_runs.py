@@ -89,3 +89,21 @@ def test_without_the_clients_stores_verify_says_their_artifacts_were_not_checked
     report = verify_task(copy, task_of(copy), metrics=False)
     assert report.ok
     assert any("personal artifacts not checked" in note for note in report.notes), report.notes
+
+
+def test_the_explorer_shows_the_personal_digest_each_update_commits_to(personalized_run):
+    from fl.features.panel import Detail
+    from fl.tools.explore.run_panels import panels
+    from fl.tools.explore.view import read_run
+
+    _, run = personalized_run
+    task, updates = task_of(run), ArtifactStore(run / "artifacts")
+    rounds_panel = next(p for p in panels(read_run(run, metrics=False)) if p.id == "rounds")
+    for round_ in (1, 2):
+        detail = next(b for b in rounds_panel.blocks if isinstance(b, Detail) and b.id == f"round-{round_}-detail")
+        table = next(b for b in detail.blocks if getattr(b, "id", None) == f"round-{round_}-commitments")
+        column = table.columns.index("personal digest")
+        shown = {row[0]: row[column].title for row in table.rows}
+        committed = {client_id: "0x" + bytes(updates.get(update)[0][PERSONAL_DIGEST].tolist()).hex()
+                     for client_id, update in task.round_record(round_).commitments.items()}
+        assert shown == committed

@@ -86,6 +86,14 @@ def test_overview_holds_the_chains_config_hash_contracts_and_gas(full_run, full_
     assert facts["verify"].text == "OK"
 
 
+def test_a_run_without_personal_models_shows_no_personal_digest_column(full_view):
+    from fl.features.panel import Detail
+    from fl.tools.explore.run_panels import COMMITMENT_COLUMNS, rounds_panel
+
+    detail = next(b for b in rounds_panel(full_view).blocks if isinstance(b, Detail))
+    assert detail.blocks[0].columns == ["client", *COMMITMENT_COLUMNS]
+
+
 def test_clients_panel_counts_each_clients_commitments_and_aggregations(full_run, full_view):
     from fl.tools.explore.run_panels import clients_panel
 

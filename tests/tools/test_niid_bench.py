@@ -1,6 +1,9 @@
 """NIID-Bench's presets hold the paper's settings, the table puts ours beside the published figures,
 and each run's record lets rows measured at different times add up."""
 import json
+import os
+import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -110,3 +113,41 @@ def test_a_damaged_record_is_one_clear_error(tmp_path):
     (tmp_path / "fedavg-s0.json").write_text("{not json")
     with pytest.raises(UserError, match=r"fedavg-s0.json is not a niid-bench record \(.*\); delete it"):
         niid_bench.Record.load(tmp_path, niid_bench.BY_NAME["fedavg"], 0)
+
+
+def cell_in_its_process(row, seed, rounds, runs_dir, network, reuse, records):
+    """Stands in for `run_cell` in the parallel tests (spawned processes import it from here): says
+    which process ran it, instead of training."""
+    if row.name == "fednova":
+        raise UserError("fednova's run failed")
+    print(f"{row.name} seed {seed} ran in process {os.getpid()}")
+    time.sleep(1.0)  # the first two overlap, so both processes take one
+    return replace(result(0.8 + seed / 100, row=row.name, seed=seed), machine=str(os.getpid()))
+
+
+def test_jobs_run_cells_in_processes_of_their_own_and_keep_their_order(tmp_path):
+    cells = [(niid_bench.BY_NAME["fedavg"], seed) for seed in range(3)]
+    records = niid_bench.run_cells(cells, 50, tmp_path, None, False, tmp_path / "records", jobs=2,
+                                   cell=cell_in_its_process)
+    assert [r.seed for r in records] == [0, 1, 2]
+    assert [r.final_accuracy for r in records] == pytest.approx([0.80, 0.81, 0.82])
+    processes = {r.machine for r in records}
+    assert len(processes) == 2 and str(os.getpid()) not in processes
+    for r in records:
+        assert (tmp_path / f"fedavg-s{r.seed}.log").read_text() == f"fedavg seed {r.seed} ran in process {r.machine}\n"
+
+
+def test_a_failed_parallel_run_is_raised_and_the_run_beside_it_finishes(tmp_path):
+    cells = [(niid_bench.BY_NAME["fednova"], 0), (niid_bench.BY_NAME["fedavg"], 0)]
+    with pytest.raises(UserError, match="fednova's run failed"):
+        niid_bench.run_cells(cells, 50, tmp_path, None, False, tmp_path / "records", jobs=2, cell=cell_in_its_process)
+    assert "fedavg seed 0 ran in process" in (tmp_path / "fedavg-s0.log").read_text()
+
+
+def test_jobs_are_checked(tmp_path):
+    cells = [(niid_bench.BY_NAME["fedavg"], 0)]
+    with pytest.raises(UserError, match="--jobs must be a positive integer, got 0"):
+        niid_bench.run_cells(cells, 50, tmp_path, None, False, tmp_path, jobs=0, cell=cell_in_its_process)
+    with pytest.raises(UserError, match="--jobs 2 runs each run on a chain of its own; it cannot share --network "
+                                        "ganache-local"):
+        niid_bench.run_cells(cells, 50, tmp_path, "ganache-local", False, tmp_path, jobs=2, cell=cell_in_its_process)

@@ -8,12 +8,23 @@ from fl.tools.explore.view import RunView
 
 #: a commitment's columns, after its round or its client
 COMMITMENT_COLUMNS = ("update hash", "aggregated", "weight", "transaction", "block")
+#: and under a personalized algorithm, the hash of the client's personal artifact the update commits to
+PERSONAL_COLUMN = "personal digest"
 
 
-def _commitment(c) -> list:
-    """The cells of COMMITMENT_COLUMNS for a fl.tools.explore.view.Commitment."""
-    return [hash_cell(c.update_hash), "yes" if c.aggregated else "no", c.weight if c.weight is not None else "",
-            hash_cell(c.tx), c.block]
+def _personal(view: RunView) -> bool:
+    return any(c.personal_digest for r in view.rounds for c in r.commitments)
+
+
+def _commitment_columns(view: RunView) -> list[str]:
+    return [*COMMITMENT_COLUMNS, *([PERSONAL_COLUMN] if _personal(view) else [])]
+
+
+def _commitment(c, personal: bool) -> list:
+    """The cells of `_commitment_columns` for a fl.tools.explore.view.Commitment."""
+    cells = [hash_cell(c.update_hash), "yes" if c.aggregated else "no", c.weight if c.weight is not None else "",
+             hash_cell(c.tx), c.block]
+    return cells + ([hash_cell(c.personal_digest) if c.personal_digest else "none"] if personal else [])
 
 
 def _ids(values) -> str:
@@ -125,6 +136,7 @@ def rounds_panel(view: RunView) -> Panel:
         out.blocks.append(Chart("gas per round", "round", "gas", {"gas": [(r.round, r.gas) for r in view.rounds]},
                                 kind="bar", id="chart-gas"))
     rows, details, blocks = [], [], []
+    personal, columns = _personal(view), _commitment_columns(view)
     for r in view.rounds:
         m = r.metrics
         state = Cell("finalized", style="ok") if r.finalized else Cell("open", style="warn")
@@ -146,7 +158,7 @@ def rounds_panel(view: RunView) -> Panel:
                      Cell("agrees" if view.history and r.metrics else "", style="ok")])
         detail_id = f"round-{r.round}-detail"
         details.append(detail_id)
-        commitments = Table(["client", *COMMITMENT_COLUMNS], [[c.client, *_commitment(c)] for c in r.commitments],
+        commitments = Table(["client", *columns], [[c.client, *_commitment(c, personal)] for c in r.commitments],
                             caption=f"round {r.round}: commitments", id=f"round-{r.round}-commitments")
         txs = Table(["transaction", "block", "contract", "function", "sender", "gas", "status"],
                     [[hash_cell(t.hash), t.block, t.contract, t.function, hash_cell(t.sender), f"{t.gas_used:,}",
@@ -169,6 +181,7 @@ def rounds_panel(view: RunView) -> Panel:
 def clients_panel(view: RunView, feature_columns: dict[str, dict[int, object]]) -> Panel:
     out = Panel("clients", "Clients")
     rows, details, blocks = [], [], []
+    personal, columns = _personal(view), _commitment_columns(view)
     for cid, address in sorted(view.clients.items()):
         mine = [(r, c) for r in view.rounds for c in r.commitments if c.client == cid]
         rejections = [f"round {r.round}: {why}" for r in view.rounds for c, why in r.rejected if c == cid]
@@ -180,7 +193,7 @@ def clients_panel(view: RunView, feature_columns: dict[str, dict[int, object]]) 
         detail_id = f"client-{cid}-detail"
         details.append(detail_id)
         blocks.append(Detail(detail_id, f"client {cid}", [Table(
-            ["round", *COMMITMENT_COLUMNS], [[r.round, *_commitment(c)] for r, c in mine],
+            ["round", *columns], [[r.round, *_commitment(c, personal)] for r, c in mine],
             caption=f"client {cid}: every commitment")]))
     out.blocks.append(Table(["client", "address", "selected in", "commitments", "aggregated in", "rejections",
                              *feature_columns], rows, caption="click a client for every commitment", id="clients-table",

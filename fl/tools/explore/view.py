@@ -33,6 +33,8 @@ class Commitment:
     block: int
     aggregated: bool
     weight: int | None
+    #: a personalized algorithm's `personal.digest`, read from the committed update in artifacts/
+    personal_digest: str | None = None
 
 
 @dataclass
@@ -194,6 +196,7 @@ def _read_chain(view: RunView, task, metrics: bool, progress: bool) -> None:
         contracts.update(provider.contracts(view.info, view.run))
     view.history = ChainHistory.of_task(task.address, contracts)
     view.rounds = rounds_of(view.history)
+    read_personal_digests(view)
     if not view.clients:
         view.clients = {int(e.args["clientId"]): e.args["client"] for e in view.history.of("task", "ClientRegistered")}
     try:
@@ -235,6 +238,26 @@ def rounds_of(history) -> list[RoundView]:
     for r in rounds.values():
         r.transactions = [t for t in history.transactions if r.first_block <= t.block <= r.last_block]
     return [rounds[n] for n in sorted(rounds)]
+
+
+def read_personal_digests(view: RunView) -> None:
+    """Under a personalized algorithm, each commitment's `personal.digest` (the hash of the
+    client's personal artifact that its update commits to), from the update in the run's
+    artifacts/; a missing or damaged update is left to verify, which names it."""
+    from fl.core.store import ArtifactStore
+    from fl.ml.algorithms import ALGORITHMS
+    from fl.ml.algorithms.personal import Personalized, personal_digest
+
+    algorithm = ALGORITHMS.get(view.cfg.algorithm.name)
+    if algorithm is None or not issubclass(algorithm, Personalized):
+        return
+    store = ArtifactStore(view.run / "artifacts")
+    for r in view.rounds:
+        for c in r.commitments:
+            try:
+                c.personal_digest = personal_digest(store.get(c.update_hash)[0])
+            except (UserError, OSError):
+                continue
 
 
 def cross_check(view: RunView) -> None:
