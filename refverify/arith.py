@@ -204,6 +204,14 @@ def scaffold(x, avg, c, deltas, work, participants, clients, params):
     return new_x, new_c
 
 
+def effective_steps(steps: int, momentum: float) -> float:
+    """FedNova's ||a||_1 of `steps` heavy-ball steps (VERIFY.md R16): steps for momentum 0, else
+    (steps - rho (1 - rho^steps) / (1 - rho)) / (1 - rho)."""
+    if momentum == 0:
+        return float(steps)
+    return (steps - momentum * (1 - momentum ** steps) / (1 - momentum)) / (1 - momentum)
+
+
 def fednova(x, ys, samples, a_norms):
     """x' = x + sum_i coef_i (y_i - x), coef_i = (p_i tau_eff) / a_i, p_i = n_i / N, tau_eff = sum_i p_i a_i."""
     total = np.float64(sum(samples))

@@ -29,6 +29,7 @@ MEAN_ONLY = ("fedavg", "fedprox", "moon", "fedipr") + PERSONALIZED  # server ste
 LOCAL_NAMES = SERVER + "personal.local_names"
 PERSONAL_DIGEST = "personal.digest"
 FEDOPT = ("fedadam", "fedyogi", "fedadagrad")
+A_NORM_TOLERANCE = 1e-9  # VERIFY.md R16: |a_norm − ‖a‖₁(steps)| ≤ 1e-9 × ‖a‖₁(steps)
 
 
 @dataclass
@@ -91,7 +92,11 @@ class Task:
         self.algorithm_params = dict(algorithm.get("params") or {})
         self.rule = aggregation.get("rule", "mean")
         self.rule_params = dict(aggregation.get("params") or {})
-        self.clients = int(config.get("train", {}).get("clients", 0))
+        train = config.get("train", {})
+        self.clients = int(train.get("clients", 0))
+        self.local_epochs = int(train.get("local_epochs", 1))
+        self.batch_size = int(train.get("batch_size", 32))
+        self.momentum = float(train.get("momentum", 0.9))
         self.committee = int((config.get("committee") or {}).get("size", 0) or 0)
 
     def unsupported(self) -> list[str]:
@@ -192,6 +197,15 @@ def update_problem(update: artifact.Artifact, start: artifact.Artifact, task: Ta
             return f"tensor {name!r} holds NaN or Inf"
     if task.algorithm == "fednova" and not float(update.tensors["fednova.a_norm"]) > 0:
         return "fednova.a_norm is not positive"
+    if task.algorithm in ("scaffold", "fednova"):
+        steps, samples = int(update.metadata["steps"]), int(update.metadata["num_samples"])
+        most = task.local_epochs * -(-samples // task.batch_size)
+        if steps > most:
+            return f"steps {steps} exceeds the {most} that {samples} samples give in the task's local epochs"
+        if task.algorithm == "fednova":
+            claimed, done = float(update.tensors["fednova.a_norm"]), arith.effective_steps(steps, task.momentum)
+            if not abs(claimed - done) <= A_NORM_TOLERANCE * done:
+                return f"fednova.a_norm {claimed!r} is not the {done!r} of {steps} steps at momentum {task.momentum}"
     return None
 
 

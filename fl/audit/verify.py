@@ -20,7 +20,10 @@ such an implementation).
 Weights and their trust assumption: a participant's aggregation weight is the `num_samples` in
 the metadata of its update artifact, which the client signs (or sends) through the update hash
 it commits; verify recomputes every weight from those signed artifacts and fails a round whose
-on-chain weights differ, so the aggregator cannot re-weight clients. What no one can check from
+on-chain weights differ, so the aggregator cannot re-weight clients. The local work that SCAFFOLD
+and FedNova weigh rests on the same claim: an update's signed `steps` may not exceed what its
+`num_samples` give in the task's local epochs, and FedNova's `a_norm` must be that of its
+`steps` (an update that breaks either is invalid). What no one can check from
 the chain and the store is whether a signed count is true: a client may claim more samples than
 it holds, and the aggregator may register sybil clients (keys it controls, registered before
 round 1 like any other) that sign huge counts. Such an update gets its claimed weight in the
@@ -211,7 +214,7 @@ def verify_task(run: Path, task, metrics: bool = True, progress: bool = False) -
         if record.rule_hash != algorithm.rule_hash():
             problems.append(f"rule hash on chain {record.rule_hash} is not the task algorithm's {algorithm.rule_hash()}")
         previous_state, _ = start
-        invalid = {u.client_id: algorithm.update_problem(u.tensors, previous_state) for u in used}
+        invalid = {u.client_id: algorithm.update_problem(u, previous_state, cfg.train) for u in used}
         invalid = {c: reason for c, reason in invalid.items() if reason}
         for client_id, reason in sorted(invalid.items()):
             problems.append(f"client {client_id}: aggregated, but its update is invalid: {reason}")
@@ -227,7 +230,7 @@ def verify_task(run: Path, task, metrics: bool = True, progress: bool = False) -
                             f"hashes to {recomputed}, the chain finalized {record.final_model}")
         verdict.aggregated = len(used)
         for client_id in sorted(set(updates) - set(record.participants)):
-            reason = algorithm.update_problem(updates[client_id].tensors, previous_state)
+            reason = algorithm.update_problem(updates[client_id], previous_state, cfg.train)
             verdict.notes.append(f"client {client_id} committed but was not aggregated"
                                  + (f" (its update is invalid: {reason})" if reason else " (its update is valid)"))
     report = Report(setup, verdicts)

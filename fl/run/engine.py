@@ -113,7 +113,7 @@ class Engine:
             update = updates.get(client_id)
             if update is None:
                 continue
-            problem = self.algorithm.update_problem(update.tensors, self.global_state)
+            problem = self.algorithm.update_problem(update, self.global_state, self.cfg.train)
             if problem:
                 self.log(f"round {round_}: client {client_id}'s update excluded: {problem}")
                 continue

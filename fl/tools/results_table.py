@@ -56,7 +56,8 @@ def finished_with(folder: Path, cfg: ExperimentConfig) -> bool:
 
 def machine(threads: int | None = None) -> str:
     """What a table was measured on, for its caption (`threads`: the runs' torch threads, if not this process's)."""
-    return f"{platform.machine()}, {threads or torch.get_num_threads()} torch threads, torch {torch.__version__}"
+    threads = threads or torch.get_num_threads()
+    return f"{platform.machine()}, {threads} torch thread{'' if threads == 1 else 's'}, torch {torch.__version__}"
 
 
 def run_or_reuse(cfg: ExperimentConfig, reuse: bool) -> RunResult:

@@ -504,3 +504,57 @@ def test_agree_on_a_personalized_update_without_its_personal_digest(tiny_config,
         run = run_experiment(tiny_config(**{"algorithm.name": "fedper", "model.name": "niid-cnn", "train.rounds": 1}))
     text = assert_agree(run.path, True)  # the aggregator left the invalid update out, as both verifiers require
     assert "round 1: OK (2 updates aggregated" in text, text
+
+
+
+def inflated_local_work_run(tiny_config, monkeypatch, algorithm: str, claim: str, aggregated: bool):
+    """A 1-round run of `algorithm` in which client 2 claims more local work than it did: `claim`
+    "steps" (1,000 times its steps, and under FedNova the ||a||₁ of those) or "a_norm" (FedNova:
+    1,000 times its ||a||₁); `aggregated`: the aggregator takes its update all the same."""
+    import torch
+
+    from fl.ml.algorithms.base import Algorithm
+    from fl.ml.algorithms.fednova import A_NORM, FedNova
+    from fl.ml.algorithms.scaffold import Scaffold
+    from fl.ml.training import effective_steps
+    from fl.run.experiment import run_experiment
+
+    cls = {"fednova": FedNova, "scaffold": Scaffold}[algorithm]
+    honest = cls.client_update
+
+    def inflated(self, ctx):
+        update = honest(self, ctx)
+        if ctx.client_id != 2:
+            return update
+        if claim == "steps":
+            update.steps *= 1000
+        if A_NORM in update.tensors:
+            work = effective_steps(update.steps, ctx.train.momentum) * (1000 if claim == "a_norm" else 1)
+            update.tensors[A_NORM] = torch.tensor(work, dtype=torch.float64)
+        return update
+
+    with monkeypatch.context() as patch:
+        patch.setattr(cls, "client_update", inflated)
+        if aggregated:
+            patch.setattr(cls, "update_problem", Algorithm.update_problem)
+        return run_experiment(tiny_config(**{"algorithm.name": algorithm, "train.rounds": 1}))
+
+
+def test_agree_on_an_excluded_update_claiming_more_local_steps_than_its_samples(tiny_config, monkeypatch):
+    run = inflated_local_work_run(tiny_config, monkeypatch, "fednova", "steps", aggregated=False)
+    text = assert_agree(run.path, True)
+    assert "round 1: OK (2 updates aggregated" in text, text
+
+
+@pytest.mark.parametrize("algorithm, claim, problem", [
+    ("fednova", "steps", "it claims"), ("scaffold", "steps", "it claims"),
+    ("fednova", "a_norm", "but its"),
+])
+def test_agree_on_an_aggregated_update_claiming_more_local_work_than_it_did(algorithm, claim, problem, tiny_config,
+                                                                           monkeypatch):
+    run = inflated_local_work_run(tiny_config, monkeypatch, algorithm, claim, aggregated=True)
+    text = assert_agree(run.path, False)
+    assert "round 1: FAIL participants-valid: " in text, text
+    report, _ = fl_verdicts(run.path)
+    assert any(p.startswith("client 2: aggregated, but its update is invalid: ") and problem in p
+               for p in report.rounds[0].problems), report.rounds[0].problems

@@ -251,3 +251,14 @@ def test_a_round_whose_contributors_all_weigh_nothing_is_not_minted(TaskImperson
     fake = TaskImpersonator.deploy(MODEL_2, clients[:2], [0, 0], {"from": attacker})
     with brownie.reverts(f"NoContributors: {fake.address.lower()}, 1"):
         fake.mintIn(model_token, False, {"from": attacker})
+
+
+@pytest.mark.parametrize("weights, reason", [([3], "LengthMismatch: 2, 1"), ([3, 4, 5], "LengthMismatch: 2, 3")])
+def test_a_round_whose_weights_do_not_pair_with_its_participants_is_not_minted(TaskImpersonator, model_token, attacker,
+                                                                               clients, weights, reason):
+    """FLTask records one weight per participant; a task contract whose recorded weights hash to a
+    list of another length than its participants gets no token."""
+    fake = TaskImpersonator.deploy(MODEL_2, clients[:2], weights, {"from": attacker})
+    with brownie.reverts(reason):
+        fake.mintIn(model_token, False, {"from": attacker})
+    assert model_token.totalMinted() == 0

@@ -5,6 +5,7 @@ import pytest
 import torch
 from torch.nn import functional as F
 
+from fl.core.config import TrainConfig
 from fl.core.config import build as build_config
 from fl.core.errors import UserError
 from fl.ml.algorithms import ALGORITHMS, build
@@ -144,6 +145,27 @@ def test_scaffold_server_weighs_delta_c_by_samples_times_steps():
     assert torch.allclose(new[SERVER_C + "w"], torch.tensor([0.5 + 0.5 * 0.4, 0.5 + 0.5 * 0.75 * -0.8]))
 
 
+SCAFFOLD_TRAIN = TrainConfig(batch_size=2, local_epochs=3)  # 10 samples: 15 steps at most
+
+
+def test_scaffold_takes_an_update_with_its_control_variate_change_and_true_steps():
+    honest = scaffold_update(1, 10, 6, [2.0, 0.0], [0.4, 0.0])
+    assert build("scaffold").update_problem(honest, SCAFFOLD_PREVIOUS, SCAFFOLD_TRAIN) is None
+
+
+@pytest.mark.parametrize("tensors, steps, problem", [
+    ({"w": torch.tensor([2.0, 0.0])}, 6, "tensor 'scaffold.delta_c.w' is missing"),
+    ({"w": torch.tensor([2.0, 0.0]), DELTA_C + "w": torch.tensor([0.4])}, 6,
+     "tensor 'scaffold.delta_c.w' is torch.float32 (1,), expected torch.float32 (2,)"),
+    ({"w": torch.tensor([2.0, 0.0]), DELTA_C + "w": torch.tensor([0.4, 0.0])}, 16,
+     "it claims 16 local steps; 10 samples in 3 epoch(s) of batch 2 take at most 15"),
+])
+def test_scaffold_refuses_an_update_without_its_control_variate_change_or_with_more_steps_than_its_samples(
+        tensors, steps, problem):
+    update = Update(1, 10, tensors, steps=steps)
+    assert build("scaffold").update_problem(update, SCAFFOLD_PREVIOUS, SCAFFOLD_TRAIN) == problem
+
+
 def test_scaffold_refuses_adam():
     with pytest.raises(UserError, match="cannot use optimizer 'adam'; use --optimizer sgd"):
         setup_for(build("scaffold"), build_model("logreg", (4,), 3, 0), **{"train.optimizer": "adam"})
@@ -232,6 +254,45 @@ def test_fednova_sends_its_local_work_with_the_update(tiny_client):
     result = build("fednova").client_update(tiny_client(momentum=0.5))
     assert result.steps == 3  # 12 samples, batch 4
     assert result.tensors[A_NORM].item() == pytest.approx(effective_steps(3, 0.5))
+
+
+NOVA_TRAIN = TrainConfig(batch_size=4, local_epochs=2, momentum=0.9)  # 10 samples: 3 steps an epoch, 6 at most
+
+
+def nova_update(steps, a_norm, dtype=torch.float64):
+    """Client 1's update of 10 samples claiming `steps` local steps and ||a||₁ = `a_norm` (None: no a_norm)."""
+    tensors = {"w": torch.tensor([2.0, 0.0]), "n": torch.tensor(0)}
+    if a_norm is not None:
+        tensors[A_NORM] = torch.tensor(a_norm, dtype=dtype)
+    return Update(1, 10, tensors, steps=steps)
+
+
+def test_fednova_takes_the_norm_of_the_steps_it_claims():
+    honest = nova_update(6, effective_steps(6, 0.9))
+    assert build("fednova").update_problem(honest, PREVIOUS, NOVA_TRAIN) is None
+
+
+@pytest.mark.parametrize("steps, a_norm, dtype, problem", [
+    (6, None, torch.float64, "tensor 'fednova.a_norm' is missing or not a float64 scalar"),
+    (6, 5.0, torch.float32, "tensor 'fednova.a_norm' is missing or not a float64 scalar"),
+    (0, 0.0, torch.float64, "fednova.a_norm is 0.0, not positive"),
+    (6, -1.0, torch.float64, "fednova.a_norm is -1.0, not positive"),
+    (7, effective_steps(7, 0.9), torch.float64,
+     "it claims 7 local steps; 10 samples in 2 epoch(s) of batch 4 take at most 6"),
+    (6, 1000 * effective_steps(6, 0.9), torch.float64,
+     f"fednova.a_norm is {1000 * effective_steps(6, 0.9)!r}, but its 6 local steps with momentum 0.9 amount to "
+     f"{effective_steps(6, 0.9)!r}"),
+])
+def test_fednova_refuses_a_norm_that_its_signed_steps_and_samples_do_not_give(steps, a_norm, dtype, problem):
+    """One client's inflated ||a_i||₁ would scale every other client's move (c_j = p_j τ_eff / a_j)."""
+    claimed = nova_update(steps, a_norm, dtype)
+    assert build("fednova").update_problem(claimed, PREVIOUS, NOVA_TRAIN) == problem
+
+
+def test_fednova_allows_the_last_bits_of_pow_in_a_norm():
+    exact = effective_steps(6, 0.9)
+    nudged = nova_update(6, math.nextafter(math.nextafter(exact, math.inf), math.inf))
+    assert build("fednova").update_problem(nudged, PREVIOUS, NOVA_TRAIN) is None
 
 
 # --- all -------------------------------------------------------------------------------------

@@ -214,9 +214,10 @@ def test_a_robust_rule_combines_the_shared_part_and_leaves_the_local_part(name, 
 def test_an_update_without_its_personal_digest_is_invalid():
     algorithm, model, start = set_up("fedper", "niid-cnn")
     update = algorithm.client_update(context(model, start))
-    assert algorithm.update_problem(update.tensors, start) is None
+    assert algorithm.update_problem(update, start, TrainConfig()) is None
     del update.tensors[PERSONAL_DIGEST]
-    assert algorithm.update_problem(update.tensors, start) == "tensor 'personal.digest' is missing or not 32 bytes (uint8)"
+    assert algorithm.update_problem(update, start, TrainConfig()) == \
+        "tensor 'personal.digest' is missing or not 32 bytes (uint8)"
 
 
 def test_personalized_algorithms_refuse_a_committee():

@@ -237,6 +237,10 @@ def test_the_verify_panel_names_the_failing_round_and_check_of_a_tampered_copy(f
     screenshot(browser, "explorer-tampered")
 
 
+#: long enough (about 15 s of rounds on one core) that the page is seen live between its opening and the end
+LIVE_ROUNDS = 10
+
+
 @pytest.fixture(scope="module")
 def live_run(tmp_path_factory):
     """A run trained in its own process with `--explore` on a free port: (process, run folder, port)."""
@@ -245,9 +249,9 @@ def live_run(tmp_path_factory):
         port = probe.getsockname()[1]
     runs = tmp_path_factory.mktemp("live")
     process = subprocess.Popen([sys.executable, "-m", "fl", "run", "--dataset", "synthetic-images", "--clients", "3",
-                                "--rounds", "4", "--local-epochs", "2", "--runs-dir", str(runs), "--name", "live",
-                                "--no-progress", "--explore", str(port)], cwd=ROOT, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)
+                                "--rounds", str(LIVE_ROUNDS), "--local-epochs", "4", "--runs-dir", str(runs),
+                                "--name", "live", "--no-progress", "--explore", str(port)], cwd=ROOT,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     yield process, runs / "live", port
     if process.poll() is None:
         process.kill()
@@ -283,10 +287,17 @@ def test_the_live_page_shows_a_round_that_finished_after_it_was_opened(live_run,
             time.sleep(0.2)
     browser.get(url)
     at_open = finalized_rows(browser)
-    assert len(at_open) < 4, "the run was over before the page opened"
+    assert len(at_open) < LIVE_ROUNDS, "the run was over before the page opened"
     reloading = (StaleElementReferenceException, NoSuchElementException, JavascriptException)
-    WebDriverWait(browser, 180, poll_frequency=0.5, ignored_exceptions=reloading).until(
-        lambda b: len(finalized_rows(b)) > len(at_open) and "rounds finalized" in b.find_element("id", "live-banner").text)
+
+    def shows_a_new_round_live(b) -> bool:
+        if len(finalized_rows(b)) > len(at_open) and "rounds finalized" in b.find_element("id", "live-banner").text:
+            return True
+        assert not requests.get(f"{url}version", timeout=5).json()["finished"], \
+            "the run ended before the page showed a round that finished after it was opened"
+        return False
+
+    WebDriverWait(browser, 180, poll_frequency=0.5, ignored_exceptions=reloading).until(shows_a_new_round_live)
     screenshot(browser, "explorer-live")
     output, _ = process.communicate(timeout=300)
     assert process.returncode == 0, output
@@ -304,7 +315,7 @@ def test_a_run_whose_chain_database_is_gone_still_gets_its_page_with_a_banner(li
     assert result.returncode == 0, result.stderr
     html = (copy / "explorer.html").read_text()
     assert "The chain could not be read" in html and "nothing was cross-checked" in html
-    assert html.count('<tr><td>') >= 4  # the four rounds of metrics.csv
+    assert html.count('<tr><td>') >= LIVE_ROUNDS  # the rounds of metrics.csv
 
 
 def test_several_runs_are_put_side_by_side(full_run, tmp_path, browser):

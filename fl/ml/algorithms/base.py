@@ -19,7 +19,7 @@ from torch import nn
 
 from fl.core import jcs
 from fl.core.codec import keccak
-from fl.core.config import ExperimentConfig
+from fl.core.config import ExperimentConfig, TrainConfig
 from fl.core.errors import UserError
 from fl.core.params import Parametrized
 from fl.ml import validate
@@ -148,9 +148,10 @@ class Algorithm(Parametrized, abc.ABC):
         (personalized FL): never sent, never aggregated. None here."""
         return frozenset()
 
-    def update_problem(self, tensors: State, global_state: State) -> str | None:
-        """Why an update cannot be aggregated (fl/ml/validate.py, over the shared part), or None."""
-        return validate.update_problem(tensors, self.shared_part(global_state))
+    def update_problem(self, update: Update, global_state: State, train: TrainConfig) -> str | None:
+        """Why `update` cannot be aggregated into `global_state` by a task training with `train`
+        (fl/ml/validate.py, over the shared part), or None."""
+        return validate.update_problem(update.tensors, self.shared_part(global_state))
 
     def shared_part(self, state: State) -> State:
         """The model tensors of a global artifact that clients send and the server aggregates

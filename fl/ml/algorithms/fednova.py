@@ -25,6 +25,12 @@ of each update's `fednova.a_norm`:
 (x − τ_eff Σ p_i (x − y_i)/a_i written as x + Σ c_i (y_i − x).) Integer tensors are carried over
 from the previous model.
 
+An update is aggregated only if its `fednova.a_norm` is a positive float64 scalar equal (to a
+relative 1e-9, for libm's `pow`) to the ||a_i||₁ of the local steps `steps` in its signed
+metadata, and `steps` is at most what its signed `num_samples` give in the task's local epochs
+(fl/ml/validate.py). So a client's step length is bounded by its sample count, the claim its
+weight already rests on.
+
 No robust aggregation rule (only `mean`): a rule could stand in for the weighted mean of the
 normalized moves d_i = (x − y_i)/a_i, but the step length τ_eff = Σ p_i a_i would still be made of
 what each client reports (its a_i and n_i), so one client claiming a huge a_i would scale
@@ -35,14 +41,17 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from fl.core.config import ExperimentConfig
+from fl.core.config import ExperimentConfig, TrainConfig
 from fl.core.errors import UserError
 from fl.ml.algorithms.api import ClientContext, State, Update, model_part
 from fl.ml.algorithms.base import Algorithm
 from fl.ml.exact import linear_combination, widen
 from fl.ml.training import effective_steps
+from fl.ml.validate import steps_problem
 
 A_NORM = "fednova.a_norm"
+#: how far a reported ||a_i||₁ may be from the one recomputed from its steps (libm's pow may differ by an ulp)
+A_NORM_TOLERANCE = 1e-9
 
 
 class FedNova(Algorithm):
@@ -61,6 +70,25 @@ class FedNova(Algorithm):
         update = super().client_update(ctx)
         update.tensors[A_NORM] = torch.tensor(effective_steps(update.steps, ctx.train.momentum), dtype=torch.float64)
         return update
+
+    def update_problem(self, update: Update, global_state: State, train: TrainConfig) -> str | None:
+        problem = super().update_problem(update, global_state, train)
+        if problem:
+            return problem
+        a_norm = update.tensors.get(A_NORM)
+        if a_norm is None or a_norm.dtype != torch.float64 or a_norm.shape != ():
+            return f"tensor {A_NORM!r} is missing or not a float64 scalar"
+        claimed = float(a_norm)
+        if not claimed > 0:
+            return f"{A_NORM} is {claimed!r}, not positive"
+        problem = steps_problem(update.steps, update.num_samples, train)
+        if problem:
+            return problem
+        done = effective_steps(update.steps, train.momentum)
+        if not abs(claimed - done) <= A_NORM_TOLERANCE * done:
+            return (f"{A_NORM} is {claimed!r}, but its {update.steps} local steps with momentum {train.momentum} "
+                    f"amount to {done!r}")
+        return None
 
     def aggregate(self, previous: State, updates: list[Update]) -> State:
         model = model_part(previous)

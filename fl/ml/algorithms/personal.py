@@ -24,7 +24,7 @@ import torch
 from torch import nn
 
 from fl.core import codec
-from fl.core.config import ExperimentConfig
+from fl.core.config import ExperimentConfig, TrainConfig
 from fl.core.errors import UserError
 from fl.ml.algorithms.api import (PERSONAL_DIGEST, SERVER_PREFIX, ClientContext, State, Update, model_part,
                                   personal_metadata)
@@ -134,10 +134,10 @@ class Personalized(FedAvg, abc.ABC):
         return {**model_part(global_state), **self.personal_part(global_state, client_state)}
 
     # --- server side -------------------------------------------------------------------------
-    def update_problem(self, tensors: State, global_state: State) -> str | None:
-        if personal_digest(tensors) is None:
+    def update_problem(self, update: Update, global_state: State, train: TrainConfig) -> str | None:
+        if personal_digest(update.tensors) is None:
             return f"tensor {PERSONAL_DIGEST!r} is missing or not 32 bytes (uint8)"
-        return super().update_problem(tensors, global_state)
+        return super().update_problem(update, global_state, train)
 
     def aggregate(self, previous: State, updates: list[Update]) -> State:
         return {**self.combined(previous, updates), LOCAL_NAMES: previous[LOCAL_NAMES].clone()}

@@ -34,14 +34,16 @@ with avg the combined model rounded to its dtype, updates in ascending client id
     c_new = c + ((float64(|S|) / float64(N)) * m)                  rounded to c's dtype
 
 |S| the number of updates aggregated, N the stored `server.scaffold.clients`, which is carried
-over unchanged.
+over unchanged. An update is aggregated only if it carries every Δc_i of the dtype and shape of
+its control variate, and its signed `steps` (K_i in the weights) is at most what its signed
+`num_samples` give in the task's local epochs (fl/ml/validate.py).
 """
 from __future__ import annotations
 
 import torch
 from torch import nn
 
-from fl.core.config import ExperimentConfig
+from fl.core.config import ExperimentConfig, TrainConfig
 from fl.core.errors import UserError
 from fl.core.params import Param
 from fl.ml.algorithms import server_step
@@ -49,6 +51,7 @@ from fl.ml.algorithms.api import SERVER_PREFIX, ClientContext, State, Update, mo
 from fl.ml.algorithms.base import Algorithm
 from fl.ml.exact import weighted_mean, widen
 from fl.ml.training import effective_steps
+from fl.ml.validate import steps_problem
 
 SERVER_C = SERVER_PREFIX + "scaffold.c."
 SERVER_CLIENTS = SERVER_PREFIX + "scaffold.clients"
@@ -120,6 +123,19 @@ class Scaffold(Algorithm):
         return update
 
     # --- server side -------------------------------------------------------------------------
+    def update_problem(self, update: Update, global_state: State, train: TrainConfig) -> str | None:
+        problem = super().update_problem(update, global_state, train)
+        if problem:
+            return problem
+        for name, c in sorted(unprefixed(SERVER_C, global_state).items()):
+            delta = update.tensors.get(DELTA_C + name)
+            if delta is None:
+                return f"tensor {DELTA_C + name!r} is missing"
+            if delta.shape != c.shape or delta.dtype != c.dtype:
+                return (f"tensor {DELTA_C + name!r} is {delta.dtype} {tuple(delta.shape)}, expected {c.dtype} "
+                        f"{tuple(c.shape)}")
+        return steps_problem(update.steps, update.num_samples, train)
+
     def aggregate(self, previous: State, updates: list[Update]) -> State:
         averaged = self.combined(previous, updates)
         model = model_part(previous)

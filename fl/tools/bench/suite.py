@@ -25,8 +25,9 @@ def machine(device: str = "cpu") -> str:
     except (OSError, StopIteration):
         pass
     gpu = f"{torch.cuda.get_device_name(device)} (device {device}), " if device.startswith("cuda") else ""
-    return (f"{gpu}{platform.machine()} {cpu}, {torch.get_num_threads()} torch threads, torch {torch.__version__}, "
-            f"Python {platform.python_version()}")
+    threads = torch.get_num_threads()
+    return (f"{gpu}{platform.machine()} {cpu}, {threads} torch thread{'' if threads == 1 else 's'}, "
+            f"torch {torch.__version__}, Python {platform.python_version()}")
 
 
 def row(measured: Measured, clients: int, network: str, floor_s: float, reference_model: str) -> dict:
