@@ -123,6 +123,13 @@ def _check_personal(personal: _Store | None, round_: int, client_id: int, update
         problems.append(f"{who} personal artifact {name} is labelled {loaded[1]}")
 
 
+def _decimal(text: str | None, low: int) -> int | None:
+    """`text` as a canonical base-10 integer (digits only, no leading zeros) of at least `low`, else None."""
+    if not isinstance(text, str) or not text.isascii() or not text.isdigit() or str(int(text)) != text:
+        return None
+    return int(text) if int(text) >= low else None
+
+
 def _task_config(run: Path) -> tuple[config.ExperimentConfig, str, list[str]]:
     problems = []
     task = json.loads((run / "task.json").read_text())
@@ -180,6 +187,13 @@ def verify_task(run: Path, task, metrics: bool = True, progress: bool = False) -
             if (metadata.get("round"), metadata.get("client")) != (str(round_), str(client_id)):
                 problems.append(f"{who} artifact {commitment} is labelled round {metadata.get('round')} "
                                 f"client {metadata.get('client')}")
+                continue
+            counts = {key: metadata.get(key) for key in ("kind", "num_samples", "steps")}
+            if counts["kind"] != "update" or _decimal(counts["num_samples"], 1) is None \
+                    or _decimal(counts["steps"], 0) is None:
+                problems.append(f"{who} artifact {commitment} is not an update with canonical decimal counts "
+                                f"(kind {counts['kind']!r}, num_samples {counts['num_samples']!r}, "
+                                f"steps {counts['steps']!r})")
                 continue
             updates[client_id] = Update.from_artifact(tensors, metadata)
 

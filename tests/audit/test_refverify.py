@@ -558,3 +558,26 @@ def test_agree_on_an_aggregated_update_claiming_more_local_work_than_it_did(algo
     report, _ = fl_verdicts(run.path)
     assert any(p.startswith("client 2: aggregated, but its update is invalid: ") and problem in p
                for p in report.rounds[0].problems), report.rounds[0].problems
+
+
+@pytest.mark.parametrize("key, value", [("num_samples", "0"), ("steps", "-1"), ("steps", "07")])
+def test_agree_on_an_update_whose_signed_counts_are_not_canonical_decimals(key, value, tiny_config, monkeypatch):
+    from fl.ml.algorithms.api import Update
+    from fl.run.experiment import run_experiment
+
+    honest = Update.metadata
+
+    def malformed(self, round_):
+        metadata = honest(self, round_)
+        if self.client_id == 2:
+            metadata[key] = value
+        return metadata
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Update, "metadata", malformed)
+        run = run_experiment(tiny_config(**{"train.rounds": 1}))
+    text = assert_agree(run.path, False)
+    assert "round 1: FAIL update-label: " in text, text
+    report, _ = fl_verdicts(run.path)
+    assert any(p.startswith("client 2: artifact ") and f"{key} {value!r}" in p for p in report.rounds[0].problems), \
+        report.rounds[0].problems
