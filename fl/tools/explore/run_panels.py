@@ -16,8 +16,8 @@ def _personal(view: RunView) -> bool:
     return any(c.personal_digest for r in view.rounds for c in r.commitments)
 
 
-def _commitment_columns(view: RunView) -> list[str]:
-    return [*COMMITMENT_COLUMNS, *([PERSONAL_COLUMN] if _personal(view) else [])]
+def _commitment_columns(personal: bool) -> list[str]:
+    return [*COMMITMENT_COLUMNS, *([PERSONAL_COLUMN] if personal else [])]
 
 
 def _commitment(c, personal: bool) -> list:
@@ -136,7 +136,8 @@ def rounds_panel(view: RunView) -> Panel:
         out.blocks.append(Chart("gas per round", "round", "gas", {"gas": [(r.round, r.gas) for r in view.rounds]},
                                 kind="bar", id="chart-gas"))
     rows, details, blocks = [], [], []
-    personal, columns = _personal(view), _commitment_columns(view)
+    personal = _personal(view)
+    columns = _commitment_columns(personal)
     for r in view.rounds:
         m = r.metrics
         state = Cell("finalized", style="ok") if r.finalized else Cell("open", style="warn")
@@ -181,7 +182,8 @@ def rounds_panel(view: RunView) -> Panel:
 def clients_panel(view: RunView, feature_columns: dict[str, dict[int, object]]) -> Panel:
     out = Panel("clients", "Clients")
     rows, details, blocks = [], [], []
-    personal, columns = _personal(view), _commitment_columns(view)
+    personal = _personal(view)
+    columns = _commitment_columns(personal)
     for cid, address in sorted(view.clients.items()):
         mine = [(r, c) for r in view.rounds for c in r.commitments if c.client == cid]
         rejections = [f"round {r.round}: {why}" for r in view.rounds for c, why in r.rejected if c == cid]
